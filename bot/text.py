@@ -1,0 +1,142 @@
+"""French text normalisation for matching questions as people type them.
+
+The pipeline, applied identically to user questions and to knowledge entries:
+
+1. :func:`fold` — lower case, accents and ligatures removed, typographic apostrophes unified,
+   elisions (``l'``, ``qu'``, ``jusqu'``…) dropped, punctuation turned into spaces;
+2. SMS spellings replaced word by word (``koi`` → ``quoi``, ``pk`` → ``pourquoi``);
+3. multi-word synonyms and abbreviations folded into one concept token (``pôle territorial de
+   coopération économique`` → ``ptce``, ``GE`` → ``groupement-employeurs``);
+4. stop words dropped and the remaining words stemmed with the French Snowball stemmer
+   (concept tokens are never stemmed nor dropped).
+
+The SMS and synonym tables come from ``knowledge/synonyms.yaml``: a domain expert edits them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+
+import snowballstemmer
+
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'", "′": "'"})
+_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss"})
+# Elided words: "l'ess", "qu'est", "jusqu'à", "aujourd'hui" stays whole (no elision there).
+_ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu)'(?=\w)")
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+_CAPITALS = re.compile(r"\b[A-Z]{2,6}\b")
+
+STOP_WORDS = frozenset(
+    """
+    a ai aie ais ait as au aux avec avez avoir c ca ce ceci cela celle celles celui ces cet cette
+    ceux chez d dans de des du elle elles en es est et etc etaient etait etant ete etre eu eux
+    il ils j je l la le les leur leurs lui m ma mais me meme mes moi mon n ne nos notre nous
+    on ont ou par peu peut peuvent pouvez puis qu que quel quelle quelles quels qui quoi s sa
+    sais sait sans se ses si soit sommes son sont sur t ta te tes toi ton tu un une vos votre
+    vous y svp stp merci bien alors donc voila dire dites expliquer explique expliquez
+    savoir veux voudrais aimerais souhaite besoin info infos information informations
+    question plait ptit petit petite fait faire fais font pour tout tous toute toutes
+    comme plus tres aussi autre autres chose choses faut falloir ok va vont
+    """.split()
+)
+
+_STEMMER = snowballstemmer.stemmer("french")
+
+
+def fold(text: str) -> str:
+    """Return ``text`` lower-cased, without accents, elisions or punctuation.
+
+    >>> fold("Qu'est-ce qu'un Pôle territorial ?")
+    'est ce un pole territorial'
+    """
+    text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).lower()
+    text = text.translate(_LIGATURES)
+    text = "".join(
+        c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
+    )
+    text = _ELISION.sub(" ", text)
+    return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+@lru_cache(maxsize=50_000)
+def stem(word: str) -> str:
+    """Stem one folded French word (numbers are kept as they are)."""
+    return word if word.isdigit() else _STEMMER.stemWord(word)
+
+
+class Normalizer:
+    """Turns French text into the tokens the matcher compares.
+
+    ``sms`` maps one word to its standard spelling (possibly several words); ``synonyms`` maps
+    a concept token to the phrases that mean it (the concept itself always means itself).
+    """
+
+    def __init__(
+        self,
+        sms: Mapping[str, str] | None = None,
+        synonyms: Mapping[str, Iterable[str]] | None = None,
+    ) -> None:
+        self._sms = {fold(k): fold(v).split() for k, v in (sms or {}).items()}
+        # One word must match exactly ("coordinateur" and "coordination" share a stem);
+        # a phrase matches on stems, so plurals and conjugations need not be listed.
+        self._words: dict[str, str] = {}
+        self._phrases: dict[tuple[str, ...], str] = {}
+        # An acronym that is also a common word ("MES" and "mes") counts only in capitals.
+        self._capitals: dict[str, str] = {}
+        for concept, variants in (synonyms or {}).items():
+            for variant in [concept, *variants]:
+                words = _expand(fold(variant).split(), self._sms)
+                if variant.isupper() and len(words) == 1 and words[0] in STOP_WORDS:
+                    placeholder = "acronym" + "".join(fold(concept).split())
+                    self._capitals[variant] = f" {placeholder} "
+                    self._words[placeholder] = concept
+                elif len(words) == 1:
+                    self._words[words[0]] = concept
+                elif words:
+                    self._phrases[tuple(stem(w) for w in words)] = concept
+        self._longest = max((len(p) for p in self._phrases), default=1)
+        self._concepts_set = frozenset(synonyms or ())
+
+    def words(self, text: str) -> list[str]:
+        """Folded words with SMS spellings expanded and synonyms turned into concepts."""
+        if self._capitals:
+            text = _CAPITALS.sub(lambda m: self._capitals.get(m.group(), m.group()), text)
+        return self._concepts(_expand(fold(text).split(), self._sms))
+
+    def content_words(self, text: str) -> list[str]:
+        """:meth:`words` without stop words (concepts always kept)."""
+        return [w for w in self.words(text) if w in self._concepts_set or w not in STOP_WORDS]
+
+    def token(self, word: str) -> str:
+        """The token of one content word: a concept stays whole, another word is stemmed."""
+        return word if word in self._concepts_set else stem(word)
+
+    def tokens(self, text: str) -> list[str]:
+        """Content tokens of ``text``: content words, stemmed unless they are concepts."""
+        return [self.token(w) for w in self.content_words(text)]
+
+    def _concepts(self, words: list[str]) -> list[str]:
+        stems = [stem(w) for w in words]
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            for n in range(min(self._longest, len(words) - i), 1, -1):
+                concept = self._phrases.get(tuple(stems[i : i + n]))
+                if concept is not None:
+                    out.append(concept)
+                    i += n
+                    break
+            else:
+                out.append(self._words.get(words[i], words[i]))
+                i += 1
+        return out
+
+
+def _expand(words: list[str], sms: Mapping[str, list[str]]) -> list[str]:
+    out: list[str] = []
+    for word in words:
+        out.extend(sms.get(word, (word,)))
+    return out
