@@ -1,0 +1,238 @@
+"""The core: turns what a user sends into the assistant's replies, whatever the channel.
+
+Channels (console, Telegram, ``ptce-bot ask``) build an :class:`Input`, call
+:meth:`Conversation.handle`, and render the :class:`Reply` objects they get back. Nothing here
+knows about Telegram; button data are short self-contained strings (``q:<entry id>``,
+``t:<theme id>``…) that stay meaningful after a restart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .content import Content, Entry, Intent
+from .faq import Matcher
+from .smalltalk import SmallTalk
+from .store import Store
+from .text import Normalizer, fold
+
+MAX_QUESTION_LENGTH = 1000
+MAX_RELATED = 3
+
+# Button data. Kept short: Telegram allows 64 bytes of callback data.
+THEMES = "t"
+THEME = "t:"
+ENTRY = "q:"
+GLOSSARY = "g"
+HELP = "h"
+NONE_OF_THESE = "n"
+
+
+@dataclass(frozen=True)
+class User:
+    """Who speaks: the channel and the user's id in it. No name is needed by the core."""
+
+    channel: str
+    id: str
+
+
+@dataclass(frozen=True)
+class Input:
+    """One thing a user did: typed ``text``, pressed a ``button``, or sent a ``command``."""
+
+    user: User
+    text: str = ""
+    button: str | None = None
+    command: str | None = None
+    args: str = ""
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message of the assistant. ``title`` and ``source`` are shown apart by rich channels."""
+
+    text: str
+    title: str = ""
+    source: str = ""
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    entry_id: str | None = None
+    kind: str = "info"  # answer, suggest, fallback, smalltalk, menu, info, error
+    intent: str | None = None  # the small-talk intent or out-of-scope subject recognised
+
+    def plain(self) -> str:
+        """The reply as plain text, as a user would read it (without the buttons)."""
+        parts = [p for p in (self.title, self.text) if p]
+        if self.source:
+            parts.append(self.source)
+        return "\n\n".join(parts)
+
+
+@dataclass
+class Conversation:
+    """Answers users. One instance serves every user of every channel."""
+
+    content: Content
+    store: Store
+    record: bool = True  # False for maintainers' batch runs: they are not real questions
+    matcher: Matcher = field(init=False)
+    smalltalk: SmallTalk = field(init=False)
+
+    def __post_init__(self) -> None:
+        normalizer = Normalizer(self.content.sms, self.content.synonyms)
+        self.matcher = Matcher(self.content.entries.values(), normalizer)
+        self.smalltalk = SmallTalk(self.content.smalltalk, self.content.out_of_scope, normalizer)
+
+    # ----------------------------------------------------------------------------------------
+    # Entry point
+
+    def handle(self, inp: Input) -> list[Reply]:
+        """The replies to one input, in the order they are to be sent."""
+        if inp.command is not None:
+            return self._command(inp)
+        if inp.button is not None:
+            return self._button(inp.button)
+        return self._text(inp)
+
+    # ----------------------------------------------------------------------------------------
+    # Commands and buttons
+
+    def _command(self, inp: Input) -> list[Reply]:
+        command = inp.command.lower().lstrip("/") if inp.command else ""
+        if command == "start":
+            return [self.welcome()]
+        if command in ("aide", "help"):
+            return [self.help()]
+        if command in ("themes", "thèmes"):
+            return [self.themes()]
+        if command == "glossaire":
+            return [self.glossary()]
+        if command == "annuler":
+            return [Reply(self.content.message("cancelled"), buttons=self._menu_buttons())]
+        return [Reply(self.content.message("unknown_command", command=command), kind="error")]
+
+    def _button(self, data: str) -> list[Reply]:
+        if data == THEMES:
+            return [self.themes()]
+        if data == GLOSSARY:
+            return [self.glossary()]
+        if data == HELP:
+            return [self.help()]
+        if data == NONE_OF_THESE:
+            return [self._fallback()]
+        if data.startswith(THEME) and self.content.theme(data[len(THEME):]):
+            return [self.theme(data[len(THEME):])]
+        if data.startswith(ENTRY) and data[len(ENTRY):] in self.content.entries:
+            return [self.answer(self.content.entries[data[len(ENTRY):]])]
+        return [Reply(self.content.message("unknown_button"), kind="error",
+                      buttons=((Button("📚 Parcourir les thèmes", THEMES),),))]
+
+    # ----------------------------------------------------------------------------------------
+    # Free text: where a question becomes an answer, suggestions, or a kind refusal
+
+    def _text(self, inp: Input) -> list[Reply]:
+        text = inp.text.strip()
+        if not text:
+            return [Reply(self.content.message("empty"), kind="error")]
+        if len(text) > MAX_QUESTION_LENGTH:
+            self._record(inp, "none", text=text)
+            return [Reply(self.content.message("too_long", limit=MAX_QUESTION_LENGTH),
+                          kind="error")]
+        detected = self.smalltalk.detect(text)
+        if detected.intent is not None:
+            return [self._smalltalk(inp, detected.intent)]
+        question = detected.rest or text
+        out_of_scope = self.smalltalk.out_of_scope(question)
+        if out_of_scope is not None and "ptce" not in self.matcher.normalizer.words(question):
+            self._record(inp, "out_of_scope", text=question)
+            return [Reply(out_of_scope.replies[0], kind="fallback", intent=out_of_scope.id,
+                          buttons=self._fallback_buttons())]
+        match = self.matcher.match(question)
+        if match.entry_id is not None:
+            self._record(inp, "answer", entry_id=match.entry_id)
+            return [self.answer(self.content.entries[match.entry_id])]
+        if match.suggestions:
+            self._record(inp, "suggest", text=question)
+            return [self._suggest(match.suggestions)]
+        by_keyword = self.smalltalk.by_keyword(question)
+        if by_keyword is not None:
+            return [self._smalltalk(inp, by_keyword)]
+        self._record(inp, "none", text=question)
+        return [self._fallback()]
+
+    def _smalltalk(self, inp: Input, intent: Intent) -> Reply:
+        self._record(inp, "smalltalk")
+        reply = intent.replies[0].format(help=self.content.message("help"))
+        return Reply(reply, kind="smalltalk", intent=intent.id)
+
+    def _record(self, inp: Input, outcome: str, *, entry_id: str | None = None,
+                text: str | None = None) -> None:
+        if not self.record:
+            return
+        self.store.record_question(inp.user.channel, outcome, entry_id)
+        if text is not None:
+            self.store.record_unanswered(fold(text), text, outcome)
+
+    # ----------------------------------------------------------------------------------------
+    # Replies
+
+    def answer(self, entry: Entry) -> Reply:
+        """An entry as a reply: title, answer, source and "see also" buttons."""
+        related = [self.content.entries[r] for r in entry.related[:MAX_RELATED]]
+        return Reply(
+            entry.answer,
+            title=entry.title,
+            source=f"{self.content.message('source_prefix')} {entry.source_line()}",
+            buttons=tuple((Button(f"➜ {r.title}", ENTRY + r.id),) for r in related),
+            entry_id=entry.id,
+            kind="answer",
+        )
+
+    def welcome(self) -> Reply:
+        return Reply(self.content.message("welcome"), buttons=self._menu_buttons(), kind="menu")
+
+    def help(self) -> Reply:
+        return Reply(self.content.message("help"), buttons=self._menu_buttons(), kind="menu")
+
+    def themes(self) -> Reply:
+        rows = tuple((Button(t.label, THEME + t.id),) for t in self.content.themes if t.entry_ids)
+        return Reply(self.content.message("themes"), buttons=rows, kind="menu")
+
+    def theme(self, theme_id: str) -> Reply:
+        theme = self.content.theme(theme_id)
+        assert theme is not None
+        rows = [(Button(self.content.entries[e].title, ENTRY + e),) for e in theme.entry_ids]
+        rows.append((Button("⬅ Retour aux thèmes", THEMES),))
+        return Reply(self.content.message("theme", theme=theme.label), buttons=tuple(rows),
+                     kind="menu")
+
+    def glossary(self) -> Reply:
+        lines = [self.content.message("glossary"), ""]
+        for term in sorted(self.content.glossary, key=lambda t: fold(t.term)):
+            lines.append(f"• {term.term} : {term.full}" if term.full else f"• {term.term}")
+        lines += ["", "Demandez « c'est quoi … ? » pour la définition d'un terme."]
+        return Reply("\n".join(lines), kind="menu")
+
+    def _suggest(self, entry_ids: tuple[str, ...]) -> Reply:
+        rows = [(Button(self.content.entries[e].title, ENTRY + e),) for e in entry_ids]
+        rows.append((Button("Aucune de ces questions", NONE_OF_THESE),))
+        return Reply(self.content.message("suggestions"), buttons=tuple(rows), kind="suggest")
+
+    def _fallback(self) -> Reply:
+        return Reply(self.content.message("fallback"), buttons=self._fallback_buttons(),
+                     kind="fallback")
+
+    @staticmethod
+    def _fallback_buttons() -> tuple[tuple[Button, ...], ...]:
+        return ((Button("📚 Parcourir les thèmes", THEMES),),
+                (Button("💡 Exemples de questions", HELP),))
+
+    @staticmethod
+    def _menu_buttons() -> tuple[tuple[Button, ...], ...]:
+        return ((Button("📚 Parcourir les thèmes", THEMES),),
+                (Button("🔤 Glossaire des sigles", GLOSSARY),))
