@@ -1,0 +1,160 @@
+"""The ``ptce-bot`` command line.
+
+``ptce-bot`` alone starts the Telegram bot when ``TELEGRAM_BOT_TOKEN`` is set, the console chat
+otherwise. ``chat``, ``ask``, ``check`` and ``unanswered`` serve users and maintainers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import content as content_module
+from .channels import console
+from .conversation import Conversation, Input, User
+from .store import Store
+
+TOKEN_VARIABLE = "TELEGRAM_BOT_TOKEN"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    for stream in (sys.stdout, sys.stderr):
+        stream.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
+    try:
+        return args.func(args)
+    except BrokenPipeError:
+        # The reader went away (`ptce-bot ask … | head`): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ptce-bot",
+        description="Assistant sur les pôles territoriaux de coopération économique (PTCE).",
+    )
+    parser.set_defaults(func=_default)
+    sub = parser.add_subparsers(title="commandes", metavar="COMMANDE")
+
+    p = sub.add_parser("chat", help="discuter avec l'assistant dans le terminal")
+    p.set_defaults(func=_chat)
+
+    p = sub.add_parser("ask", help="poser une question et afficher la réponse")
+    p.add_argument("question", nargs="?", help="la question, entre guillemets")
+    p.add_argument("--batch", metavar="FICHIER",
+                   help="une question par ligne (- pour l'entrée standard) ; "
+                        "une ligne JSON par réponse")
+    p.set_defaults(func=_ask)
+
+    p = sub.add_parser("check", help="valider les fichiers YAML du contenu")
+    p.set_defaults(func=_check)
+
+    p = sub.add_parser("unanswered", help="questions restées sans réponse, les plus fréquentes "
+                                          "d'abord")
+    p.add_argument("--limit", type=int, default=50)
+    p.set_defaults(func=_unanswered)
+    return parser
+
+
+def _conversation(*, record: bool = True, store: Store | None = None) -> Conversation:
+    try:
+        content = content_module.load()
+    except content_module.ContentError as exc:
+        sys.stderr.write(f"Le contenu YAML est invalide :\n{exc}\n")
+        raise SystemExit(2) from None
+    return Conversation(content, store or Store(), record=record)
+
+
+def _default(args: argparse.Namespace) -> int:
+    if os.environ.get(TOKEN_VARIABLE):
+        sys.stderr.write(
+            "Le canal Telegram n'est pas encore disponible dans cette version : "
+            "démarrage de la discussion dans le terminal.\n")
+    else:
+        sys.stderr.write(
+            f"Astuce : définissez {TOKEN_VARIABLE} (jeton donné par @BotFather) pour "
+            "connecter l'assistant à Telegram.\n")
+    return _chat(args)
+
+
+def _chat(args: argparse.Namespace) -> int:
+    conversation = _conversation()
+    try:
+        console.chat(conversation, sys.stdin, _write)
+    except KeyboardInterrupt:
+        _write("\nAu revoir !\n")
+    return 0
+
+
+def _write(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def _ask(args: argparse.Namespace) -> int:
+    # Maintainers' questions are not users' questions: nothing is recorded.
+    conversation = _conversation(record=False, store=Store(":memory:"))
+    user = User("cli", "cli")
+    if args.batch is None:
+        if not args.question:
+            sys.stderr.write("Donnez une question, ou --batch FICHIER.\n")
+            return 2
+        replies = conversation.handle(Input(user, text=args.question))
+        print("\n\n".join(r.plain() for r in replies))
+        return 0
+    if args.batch == "-":
+        lines = sys.stdin
+    else:
+        try:
+            lines = Path(args.batch).open(encoding="utf-8")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            sys.stderr.write(f"Impossible de lire {args.batch} : {exc.strerror}\n")
+            return 2
+    with lines:
+        for line in lines:
+            question = line.strip()
+            if not question:
+                continue
+            replies = conversation.handle(Input(user, text=question))
+            reply = "\n\n".join(r.plain() for r in replies)
+            print(json.dumps({"question": question, "reply": reply}, ensure_ascii=False))
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    try:
+        root = content_module.content_root()
+    except FileNotFoundError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 2
+    problems = content_module.check(root)
+    if problems:
+        for problem in problems:
+            print(problem)
+        print(f"\n{len(problems)} problème(s) dans {root}.")
+        return 1
+    content = content_module.load(root)
+    print(f"Contenu valide : {len(content.entries)} entrées, {len(content.themes)} thèmes, "
+          f"{len(content.glossary)} termes de glossaire ({root}).")
+    return 0
+
+
+def _unanswered(args: argparse.Namespace) -> int:
+    rows = Store().unanswered(args.limit)
+    if not rows:
+        print("Aucune question sans réponse enregistrée.")
+        return 0
+    for row in rows:
+        print(f"{row['count']:>5}  [{row['outcome']}]  {row['text']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
