@@ -1,0 +1,49 @@
+"""Shared fixtures: the shipped content, and a conversation backed by a real SQLite file."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot import content as content_module
+from bot.content import Content
+from bot.conversation import Conversation, Input, Reply, User
+from bot.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def content() -> Content:
+    return content_module.load(ROOT)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(tmp_path / "ptce.sqlite3")
+
+
+@pytest.fixture
+def conversation(content: Content, store: Store) -> Conversation:
+    return Conversation(content, store)
+
+
+@pytest.fixture
+def ask(conversation: Conversation):
+    """Type a message as a console user and get the assistant's first reply."""
+
+    def ask(text: str) -> Reply:
+        return conversation.handle(Input(User("test", "1"), text=text))[0]
+
+    return ask
+
+
+@pytest.fixture
+def content_copy(tmp_path: Path) -> Path:
+    """A writable copy of the content, to break on purpose."""
+    root = tmp_path / "content"
+    shutil.copytree(ROOT / "knowledge", root / "knowledge")
+    shutil.copytree(ROOT / "dialogs", root / "dialogs")
+    return root

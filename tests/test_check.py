@@ -1,0 +1,107 @@
+"""`ptce-bot check` tells a content editor what is wrong, where (file:line), and fails."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot import content as content_module
+from bot.cli import main
+
+
+def _problems(root: Path) -> list[str]:
+    return [str(p) for p in content_module.check(root)]
+
+
+def _edit(path: Path, old: str, new: str) -> int:
+    """Replace the first ``old`` by ``new`` in ``path``; return the 1-based line of the change."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    line = text[: text.index(old)].count("\n") + 1
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return line
+
+
+def test_the_shipped_content_is_valid(capsys):
+    assert main(["check"]) == 0
+    assert "Contenu valide" in capsys.readouterr().out
+
+
+def test_the_shipped_content_is_large_enough(content):
+    faq = [e for e in content.entries.values() if e.theme != "glossaire"]
+    assert len(faq) >= 80
+    assert all(e.sources for e in content.entries.values())
+
+
+def test_a_yaml_syntax_error_is_reported_with_its_line(content_copy):
+    path = content_copy / "knowledge" / "faq" / "definition.yaml"
+    line = _edit(path, "  - id: def-ptce\n", "  - id: def-ptce\n    title: [non fermé\n")
+    (problem,) = _problems(content_copy)
+    assert problem.startswith(f"{path}:")
+    reported = int(problem.split(":")[1])
+    assert line <= reported <= line + 3
+    assert "YAML invalide" in problem
+
+
+def test_a_duplicate_id_names_both_places(content_copy):
+    path = content_copy / "knowledge" / "faq" / "membres.yaml"
+    line = _edit(path, "id: membres-qui\n", "id: def-ptce\n")
+    problems = _problems(content_copy)
+    assert any(p.startswith(f"{path}:{line}:") and "en double" in p and "definition.yaml" in p
+               for p in problems), problems
+
+
+def test_a_broken_related_link_is_reported(content_copy):
+    path = content_copy / "knowledge" / "faq" / "definition.yaml"
+    _edit(path, "related: [", "related: [entree-inexistante, ")
+    problems = _problems(content_copy)
+    assert any("lien « related » cassé vers « entree-inexistante »" in p for p in problems)
+
+
+def test_an_empty_answer_is_reported(content_copy):
+    path = content_copy / "knowledge" / "faq" / "definition.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("    answer: ")
+    end = text.index("    source:", start)
+    path.write_text(text[:start] + '    answer: ""\n' + text[end:], encoding="utf-8")
+    problems = _problems(content_copy)
+    assert any("« answer » est vide" in p and p.startswith(f"{path}:") for p in problems)
+
+
+def test_an_answer_over_the_telegram_limit_is_reported(content_copy):
+    path = content_copy / "knowledge" / "faq" / "definition.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("    answer: ")
+    end = text.index("    source:", start)
+    long = "    answer: " + "Très long. " * 400 + "\n"
+    path.write_text(text[:start] + long + text[end:], encoding="utf-8")
+    problems = _problems(content_copy)
+    assert any("limite Telegram (4096)" in p for p in problems), problems
+
+
+def test_a_misspelt_key_and_an_undated_fact_are_reported(content_copy):
+    path = content_copy / "knowledge" / "faq" / "definition.yaml"
+    line = _edit(path, "    answer: ", "    anwser: ")
+    _edit(path, "ref: seed-004", "ref: facts")
+    problems = _problems(content_copy)
+    assert any(p.startswith(f"{path}:{line}:") and "clé inconnue « anwser »" in p
+               for p in problems), problems
+    assert any("doit être datée" in p for p in problems), problems
+
+
+@pytest.mark.parametrize("placeholder", ["{limite}", "{0}"])
+def test_a_wrong_placeholder_in_the_wording_is_reported(content_copy, placeholder):
+    path = content_copy / "knowledge" / "messages.yaml"
+    _edit(path, "{limit}", placeholder)
+    problems = _problems(content_copy)
+    assert any("messages.yaml" in p and "too_long" in p for p in problems), problems
+
+
+def test_the_cli_exits_non_zero_on_broken_content(content_copy, monkeypatch, capsys):
+    path = content_copy / "knowledge" / "faq" / "definition.yaml"
+    _edit(path, "related: [", "related: [nulle-part, ")
+    monkeypatch.setenv("PTCE_CONTENT_DIR", str(content_copy))
+    assert main(["check"]) == 1
+    out = capsys.readouterr().out
+    assert f"{path}:" in out and "1 problème(s)" in out

@@ -1,0 +1,96 @@
+"""The `ptce-bot` command, run as a user runs it: a real process, a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+_SCRIPT = Path(sys.executable).with_name("ptce-bot")
+COMMAND = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "bot.cli"]
+
+
+def run(*args: str, stdin: str = "", env: dict[str, str] | None = None,
+        cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
+    environ.update(env or {})
+    return subprocess.run([*COMMAND, *args], input=stdin, capture_output=True, text=True,
+                          env=environ, cwd=cwd, timeout=60, encoding="utf-8")
+
+
+@pytest.fixture
+def db_env(tmp_path: Path) -> dict[str, str]:
+    return {"PTCE_DB": str(tmp_path / "ptce.sqlite3")}
+
+
+def test_ask_prints_the_answer_and_its_source():
+    result = run("ask", "c koi un ptce")
+    assert result.returncode == 0
+    assert "Source :" in result.stdout
+    assert "PTCE" in result.stdout
+
+
+def test_ask_declines_an_off_topic_question():
+    result = run("ask", "c'est quoi pôle emploi ?")
+    assert result.returncode == 0
+    assert "France Travail" in result.stdout
+    assert "Source :" not in result.stdout
+
+
+def test_ask_batch_prints_one_json_object_per_question(tmp_path):
+    questions = tmp_path / "questions.txt"
+    questions.write_text("c koi un ptce\n\nquel temps fait-il\nbonjour\n", encoding="utf-8")
+    result = run("ask", "--batch", str(questions))
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["question"] for line in lines] == ["c koi un ptce", "quel temps fait-il",
+                                                     "bonjour"]
+    assert "Source :" in lines[0]["reply"]
+    assert "Source :" not in lines[1]["reply"]
+    assert lines[2]["reply"].startswith("Bonjour")
+
+
+def test_ask_batch_reads_standard_input():
+    result = run("ask", "--batch", "-", stdin="un GE peut il etre un ptce\n")
+    (line,) = [json.loads(x) for x in result.stdout.splitlines()]
+    assert "groupement" in line["reply"].lower()
+
+
+def test_ask_batch_with_a_missing_file_says_so():
+    result = run("ask", "--batch", "/nulle/part.txt")
+    assert result.returncode == 2
+    assert "Impossible de lire" in result.stderr
+
+
+def test_without_token_the_console_chat_starts_with_a_hint(db_env):
+    result = run(stdin="c koi un ptce\n/quitter\n", env=db_env)
+    assert result.returncode == 0
+    assert "TELEGRAM_BOT_TOKEN" in result.stderr
+    assert "Bonjour" in result.stdout and "Source :" in result.stdout
+    assert "Au revoir" in result.stdout
+
+
+def test_console_buttons_answer_to_their_number_and_label(db_env):
+    # The welcome menu's first choice is the theme list; its first choice is a theme.
+    result = run("chat", stdin="1\nDéfinition\n1\n", env=db_env)
+    assert result.returncode == 0
+    assert "Choisissez un thème" in result.stdout
+    assert "choisissez une question" in result.stdout
+    assert "Source :" in result.stdout  # the first question of the theme was opened
+
+
+def test_unanswered_lists_what_console_users_asked_in_vain(db_env):
+    run("chat", stdin="horaires de la CAF\nhoraires de la CAF\nc koi un ptce\n", env=db_env)
+    result = run("unanswered", env=db_env)
+    assert result.returncode == 0
+    (line,) = result.stdout.splitlines()
+    assert line.split()[0] == "2" and "horaires de la CAF" in line
+
+
+def test_check_passes_on_the_shipped_content():
+    result = run("check")
+    assert result.returncode == 0
+    assert "Contenu valide" in result.stdout

@@ -1,0 +1,42 @@
+"""Measured matching quality on questions written independently of the entries.
+
+tests/data/faq_dev.yaml holds realistic questions (paraphrases, SMS spellings, typos, bare
+keywords, negative questions, off-topic and small talk), each with the entry a user should get.
+"Top-1" counts the first thing shown: the direct answer, or the first "Vouliez-vous dire…"
+choice. Abstention counts off-topic questions declined without offering any entry.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.bench import DEV_SET, Report, evaluate, load_items
+
+
+@pytest.fixture(scope="module")
+def report(content) -> Report:
+    from bot.conversation import Conversation
+    from bot.store import Store
+
+    return evaluate(Conversation(content, Store(":memory:"), record=False), load_items(DEV_SET))
+
+
+def test_the_dev_set_is_realistic_and_large_enough(report):
+    assert len(report.in_scope) >= 120
+    assert len(report.out_of_scope) + len(report.smalltalk) >= 30
+
+
+def test_in_scope_questions_get_the_right_entry_first(report):
+    assert report.top1 >= 0.90, report.summary()
+
+
+def test_wrong_direct_answers_are_rare(report):
+    assert report.wrong_answers <= 0.05, report.summary()
+
+
+def test_off_topic_questions_are_declined(report):
+    assert report.abstention >= 0.90, report.summary()
+
+
+def test_small_talk_is_recognised(report):
+    assert report.smalltalk_right >= 0.90, report.summary()
