@@ -1,13 +1,15 @@
 """The ``ptce-bot`` command line.
 
 ``ptce-bot`` alone starts the Telegram bot when ``TELEGRAM_BOT_TOKEN`` is set, the console chat
-otherwise. ``chat``, ``ask``, ``check`` and ``unanswered`` serve users and maintainers.
+otherwise. ``run`` (Telegram, polling or webhook), ``chat``, ``ask``, ``check`` and
+``unanswered`` serve users and maintainers.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -43,6 +45,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.set_defaults(func=_default)
     sub = parser.add_subparsers(title="commandes", metavar="COMMANDE")
 
+    p = sub.add_parser("run", help="démarrer le bot Telegram (TELEGRAM_BOT_TOKEN requis)")
+    p.add_argument("--webhook", metavar="URL",
+                   help="recevoir les messages par webhook à cette adresse publique (https) "
+                        "au lieu du long polling")
+    p.add_argument("--port", type=int, default=8443,
+                   help="port local du webhook (défaut : 8443)")
+    p.add_argument("--listen", default="0.0.0.0", help="adresse locale du webhook")
+    p.set_defaults(func=_run)
+
     p = sub.add_parser("chat", help="discuter avec l'assistant dans le terminal")
     p.set_defaults(func=_chat)
 
@@ -73,15 +84,28 @@ def _conversation(*, record: bool = True, store: Store | None = None) -> Convers
 
 
 def _default(args: argparse.Namespace) -> int:
-    if os.environ.get(TOKEN_VARIABLE):
-        sys.stderr.write(
-            "Le canal Telegram n'est pas encore disponible dans cette version : "
-            "démarrage de la discussion dans le terminal.\n")
-    else:
-        sys.stderr.write(
-            f"Astuce : définissez {TOKEN_VARIABLE} (jeton donné par @BotFather) pour "
-            "connecter l'assistant à Telegram.\n")
+    if os.environ.get(TOKEN_VARIABLE, "").strip():
+        args.webhook, args.port, args.listen = None, 8443, "0.0.0.0"
+        return _run(args)
+    sys.stderr.write(
+        f"Astuce : définissez {TOKEN_VARIABLE} (jeton donné par @BotFather) pour "
+        "connecter l'assistant à Telegram.\n")
     return _chat(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .channels import telegram  # PTB is only imported when Telegram is used
+
+    settings = telegram.Settings.from_env()
+    if not settings.token:
+        sys.stderr.write(f"{TOKEN_VARIABLE} n'est pas défini : créez un bot avec @BotFather "
+                         "et exportez son jeton (voir le README).\n")
+        return 2
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    telegram.run(_conversation(), settings, webhook_url=args.webhook, port=args.port,
+                 listen=args.listen)
+    return 0
 
 
 def _chat(args: argparse.Namespace) -> int:

@@ -29,6 +29,8 @@ _MONTHS = "janvier février mars avril mai juin juillet août septembre octobre 
 
 # Wording the core needs; each must exist in knowledge/messages.yaml.
 REQUIRED_MESSAGES = {
+    "hello": set(),
+    "hello_name": {"name"},
     "welcome": set(),
     "help": set(),
     "fallback": set(),
@@ -43,6 +45,11 @@ REQUIRED_MESSAGES = {
     "cancelled": set(),
     "coming_soon": set(),
     "source_prefix": set(),
+    "ask": set(),
+    "non_text": set(),
+    "feedback_thanks": set(),
+    "feedback_sorry": set(),
+    "error": set(),
 }
 
 

@@ -8,7 +8,7 @@ knows about Telegram; button data are short self-contained strings (``q:<entry i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .content import Content, Entry, Intent
 from .faq import Matcher
@@ -21,11 +21,27 @@ MAX_RELATED = 3
 
 # Button data. Kept short: Telegram allows 64 bytes of callback data.
 THEMES = "t"
+THEMES_BACK = "tb"  # back from a theme's questions to the themes
 THEME = "t:"
 ENTRY = "q:"
 GLOSSARY = "g"
 HELP = "h"
 NONE_OF_THESE = "n"
+ASK = "ask"
+DIAGNOSTIC = "diag"
+COORDINATION = "coord"
+FEEDBACK = "f:"  # f:+:<entry id> or f:-:<entry id>
+
+# What the three paths of the welcome open, until the questionnaire and the hand-off exist.
+DIAGNOSTIC_ENTRY = "lancer-diagnostic"
+COORDINATION_ENTRY = "lancer-coordination"
+
+# Deep links (https://t.me/<bot>?start=<payload>): what a shared link opens. Payloads may only
+# use A-Z, a-z, 0-9, _ and -, up to 64 characters.
+START_PAYLOADS = {"question": ASK, "diagnostic": DIAGNOSTIC, "coordination": COORDINATION,
+                  "themes": THEMES, "glossaire": GLOSSARY}
+START_THEME = "theme-"
+START_ENTRY = "q-"
 
 
 @dataclass(frozen=True)
@@ -45,6 +61,8 @@ class Input:
     button: str | None = None
     command: str | None = None
     args: str = ""
+    media: str | None = None  # something that is not text: "sticker", "photo", "voice"…
+    name: str = ""  # the user's first name, if the channel knows it (used to greet)
 
 
 @dataclass(frozen=True)
@@ -62,8 +80,9 @@ class Reply:
     source: str = ""
     buttons: tuple[tuple[Button, ...], ...] = ()
     entry_id: str | None = None
-    kind: str = "info"  # answer, suggest, fallback, smalltalk, menu, info, error
+    kind: str = "info"  # answer, suggest, fallback, smalltalk, menu, info, error, ack
     intent: str | None = None  # the small-talk intent or out-of-scope subject recognised
+    replaces: bool = False  # navigation: rich channels may edit the pressed message instead
 
     def plain(self) -> str:
         """The reply as plain text, as a user would read it (without the buttons)."""
@@ -96,7 +115,9 @@ class Conversation:
         if inp.command is not None:
             return self._command(inp)
         if inp.button is not None:
-            return self._button(inp.button)
+            return self._button(inp)
+        if inp.media is not None:
+            return [Reply(self.content.message("non_text"), kind="error")]
         return self._text(inp)
 
     # ----------------------------------------------------------------------------------------
@@ -105,7 +126,7 @@ class Conversation:
     def _command(self, inp: Input) -> list[Reply]:
         command = inp.command.lower().lstrip("/") if inp.command else ""
         if command == "start":
-            return [self.welcome()]
+            return self._start(inp)
         if command in ("aide", "help"):
             return [self.help()]
         if command in ("themes", "thèmes"):
@@ -116,9 +137,32 @@ class Conversation:
             return [Reply(self.content.message("cancelled"), buttons=self._menu_buttons())]
         return [Reply(self.content.message("unknown_command", command=command), kind="error")]
 
-    def _button(self, data: str) -> list[Reply]:
+    def _start(self, inp: Input) -> list[Reply]:
+        """``/start``, possibly with a deep-link payload naming what to open."""
+        payload = inp.args.strip()
+        if payload in START_PAYLOADS:
+            return self._button(Input(inp.user, button=START_PAYLOADS[payload]))
+        if payload.startswith(START_THEME):
+            return self._button(Input(inp.user, button=THEME + payload[len(START_THEME):]))
+        if payload.startswith(START_ENTRY) and payload[len(START_ENTRY):] in self.content.entries:
+            return [self.answer(self.content.entries[payload[len(START_ENTRY):]])]
+        return [self.welcome(inp.name)]
+
+    def _button(self, inp: Input) -> list[Reply]:
+        data = inp.button or ""
+        if data == ASK:
+            return [Reply(self.content.message("ask"), buttons=self._menu_buttons(),
+                          kind="menu")]
+        if data == DIAGNOSTIC:
+            return [self.answer(self.content.entries[DIAGNOSTIC_ENTRY])]
+        if data == COORDINATION:
+            return [self.answer(self.content.entries[COORDINATION_ENTRY])]
+        if data.startswith(FEEDBACK):
+            return self._feedback(inp, data[len(FEEDBACK):])
         if data == THEMES:
             return [self.themes()]
+        if data == THEMES_BACK:
+            return [replace(self.themes(), replaces=True)]
         if data == GLOSSARY:
             return [self.glossary()]
         if data == HELP:
@@ -126,11 +170,21 @@ class Conversation:
         if data == NONE_OF_THESE:
             return [self._fallback()]
         if data.startswith(THEME) and self.content.theme(data[len(THEME):]):
-            return [self.theme(data[len(THEME):])]
+            return [replace(self.theme(data[len(THEME):]), replaces=True)]
         if data.startswith(ENTRY) and data[len(ENTRY):] in self.content.entries:
             return [self.answer(self.content.entries[data[len(ENTRY):]])]
         return [Reply(self.content.message("unknown_button"), kind="error",
                       buttons=((Button("📚 Parcourir les thèmes", THEMES),),))]
+
+    def _feedback(self, inp: Input, value: str) -> list[Reply]:
+        """👍 / 👎 on an answer: counted per entry, without saying who gave it."""
+        verdict, _, entry_id = value.partition(":")
+        if verdict not in ("+", "-") or entry_id not in self.content.entries:
+            return [Reply(self.content.message("unknown_button"), kind="error")]
+        if self.record:
+            self.store.record_feedback(inp.user.channel, entry_id, useful=verdict == "+")
+        key = "feedback_thanks" if verdict == "+" else "feedback_sorry"
+        return [Reply(self.content.message(key), kind="ack", entry_id=entry_id)]
 
     # ----------------------------------------------------------------------------------------
     # Free text: where a question becomes an answer, suggestions, or a kind refusal
@@ -182,19 +236,30 @@ class Conversation:
     # Replies
 
     def answer(self, entry: Entry) -> Reply:
-        """An entry as a reply: title, answer, source and "see also" buttons."""
+        """An entry as a reply: title, answer, source, "see also" and feedback buttons."""
         related = [self.content.entries[r] for r in entry.related[:MAX_RELATED]]
+        rows = [(Button(f"➜ {r.title}", ENTRY + r.id),) for r in related]
+        rows.append((Button("👍 Utile", f"{FEEDBACK}+:{entry.id}"),
+                     Button("👎 Pas utile", f"{FEEDBACK}-:{entry.id}")))
         return Reply(
             entry.answer,
             title=entry.title,
             source=f"{self.content.message('source_prefix')} {entry.source_line()}",
-            buttons=tuple((Button(f"➜ {r.title}", ENTRY + r.id),) for r in related),
+            buttons=tuple(rows),
             entry_id=entry.id,
             kind="answer",
         )
 
-    def welcome(self) -> Reply:
-        return Reply(self.content.message("welcome"), buttons=self._menu_buttons(), kind="menu")
+    def welcome(self, name: str = "") -> Reply:
+        """The greeting of ``/start``, with the three paths."""
+        name = " ".join(name.split())[:40]
+        hello = (self.content.message("hello_name", name=name) if name
+                 else self.content.message("hello"))
+        return Reply(f"{hello}\n{self.content.message('welcome')}", kind="menu", buttons=(
+            (Button("❓ Poser une question", ASK),),
+            (Button("🧭 Mon projet est-il un PTCE ?", DIAGNOSTIC),),
+            (Button("📍 Contacter ma coordination régionale", COORDINATION),),
+        ))
 
     def help(self) -> Reply:
         return Reply(self.content.message("help"), buttons=self._menu_buttons(), kind="menu")
@@ -207,7 +272,7 @@ class Conversation:
         theme = self.content.theme(theme_id)
         assert theme is not None
         rows = [(Button(self.content.entries[e].title, ENTRY + e),) for e in theme.entry_ids]
-        rows.append((Button("⬅ Retour aux thèmes", THEMES),))
+        rows.append((Button("⬅ Retour aux thèmes", THEMES_BACK),))
         return Reply(self.content.message("theme", theme=theme.label), buttons=tuple(rows),
                      kind="menu")
 

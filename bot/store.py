@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -43,10 +44,11 @@ class Store:
         path = default_path() if path is None else path
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite_utils.Database(path)
+            # Channels run the core in one worker thread, created after the store.
+            self.db = sqlite_utils.Database(sqlite3.connect(path, check_same_thread=False))
             self.db.enable_wal()
         else:
-            self.db = sqlite_utils.Database(memory=True)
+            self.db = sqlite_utils.Database(sqlite3.connect(":memory:", check_same_thread=False))
         self.db.execute("PRAGMA busy_timeout = 5000")
         self._create_tables()
 
@@ -55,6 +57,15 @@ class Store:
             self.db["questions"].create(
                 {"id": int, "ts": str, "channel": str, "outcome": str, "entry_id": str},
                 pk="id",
+            )
+        if "feedback" not in self.db.table_names():
+            self.db["feedback"].create(
+                {"id": int, "ts": str, "channel": str, "entry_id": str, "useful": int}, pk="id")
+        if "users" not in self.db.table_names():
+            self.db["users"].create(
+                {"channel": str, "user_id": str, "active": int, "first_seen": str,
+                 "last_seen": str, "blocked_at": str},
+                pk=("channel", "user_id"),
             )
         if "unanswered" not in self.db.table_names():
             self.db["unanswered"].create(
@@ -81,6 +92,43 @@ class Store:
                 "outcome = excluded.outcome",
                 [key[:MAX_STORED_QUESTION], text, outcome, ts, ts],
             )
+
+    def record_feedback(self, channel: str, entry_id: str, *, useful: bool) -> None:
+        """Count one 👍 (``useful``) or 👎 on an entry; who gave it is not kept."""
+        self.db["feedback"].insert(
+            {"ts": now(), "channel": channel, "entry_id": entry_id, "useful": int(useful)})
+
+    def feedback(self) -> list[dict[str, Any]]:
+        """👍 and 👎 counts per entry, the most disliked first."""
+        return list(self.db.query(
+            "SELECT entry_id, SUM(useful) AS up, SUM(1 - useful) AS down FROM feedback "
+            "GROUP BY entry_id ORDER BY down DESC, up ASC"))
+
+    def seen_user(self, channel: str, user_id: str) -> None:
+        """Note that a user wrote: they are reachable again, even if they had blocked us."""
+        ts = now()
+        with self.db.conn:
+            self.db.execute(
+                "INSERT INTO users (channel, user_id, active, first_seen, last_seen) "
+                "VALUES (?, ?, 1, ?, ?) ON CONFLICT(channel, user_id) DO UPDATE SET "
+                "active = 1, last_seen = excluded.last_seen, blocked_at = NULL",
+                [channel, user_id, ts, ts])
+
+    def mark_inactive(self, channel: str, user_id: str) -> None:
+        """The user blocked the bot: stop writing to them until they write again."""
+        ts = now()
+        with self.db.conn:
+            self.db.execute(
+                "INSERT INTO users (channel, user_id, active, first_seen, last_seen, "
+                "blocked_at) VALUES (?, ?, 0, ?, ?, ?) ON CONFLICT(channel, user_id) DO UPDATE "
+                "SET active = 0, blocked_at = excluded.blocked_at",
+                [channel, user_id, ts, ts, ts])
+
+    def is_active(self, channel: str, user_id: str) -> bool:
+        """False once the user blocked the bot (and has not written since)."""
+        row = next(self.db.query("SELECT active FROM users WHERE channel = ? AND user_id = ?",
+                                 [channel, user_id]), None)
+        return row is None or bool(row["active"])
 
     def unanswered(self, limit: int = 50) -> list[dict[str, Any]]:
         """Unanswered questions, most frequent first."""

@@ -74,9 +74,10 @@ def test_without_token_the_console_chat_starts_with_a_hint(db_env):
 
 
 def test_console_buttons_answer_to_their_number_and_label(db_env):
-    # The welcome menu's first choice is the theme list; its first choice is a theme.
-    result = run("chat", stdin="1\nDéfinition\n1\n", env=db_env)
+    # Welcome → "Poser une question" → the theme list → a theme (by label) → its first question.
+    result = run("chat", stdin="1\n1\nDéfinition\n1\n", env=db_env)
     assert result.returncode == 0
+    assert "Je vous écoute" in result.stdout
     assert "Choisissez un thème" in result.stdout
     assert "choisissez une question" in result.stdout
     assert "Source :" in result.stdout  # the first question of the theme was opened

@@ -1,0 +1,550 @@
+"""The Telegram channel: python-telegram-bot around the core.
+
+Each handler turns one kind of update into an :class:`~bot.conversation.Input`, lets the core
+answer, and sends the :class:`~bot.conversation.Reply` objects as HTML messages with inline
+keyboards. Everything Telegram-specific lives here: HTML escaping, the 4096-character limit,
+callback queries, flood control, blocked users, groups, the command menu, logging hygiene.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import html
+import logging
+import os
+from collections.abc import Awaitable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    MessageEntity,
+    Update,
+)
+from telegram.constants import ChatAction, ChatType, MessageLimit, ParseMode
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from ..conversation import FEEDBACK, Button, Conversation, Input, Reply, User
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+TOKEN_VARIABLE = "TELEGRAM_BOT_TOKEN"
+API_VARIABLE = "TELEGRAM_API_BASE_URL"
+RATE_VARIABLE = "PTCE_TELEGRAM_RATE"
+
+# The command menu. Telegram only accepts a-z, 0-9 and _ in command names.
+COMMANDS = (
+    ("start", "Accueil et les trois parcours"),
+    ("aide", "Ce que je sais faire, exemples de questions"),
+    ("themes", "Parcourir les questions par thème"),
+    ("glossaire", "Les sigles de l'ESS et des PTCE"),
+    ("annuler", "Abandonner l'action en cours et repartir de zéro"),
+)
+MAX_TOAST = 200  # characters of a callback query answer
+
+_NOT_MODIFIED = "message is not modified"
+_PARSE_ERROR = "can't parse entities"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How to reach Telegram. ``api_root`` is a self-hosted Bot API server, if any."""
+
+    token: str
+    api_root: str | None = None
+    rate: float = 30.0  # messages per second over all chats; 0 disables throttling
+    max_retries: int = 3  # retries of a call answered 429 (flood control)
+    typing_delay: float = 0.5  # show "typing…" when a reply takes longer than this
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        """Settings from ``TELEGRAM_BOT_TOKEN``, ``TELEGRAM_API_BASE_URL`` and
+        ``PTCE_TELEGRAM_RATE``."""
+        env = os.environ if environ is None else environ
+        rate = env.get(RATE_VARIABLE, "").strip()
+        return cls(token=env.get(TOKEN_VARIABLE, "").strip(),
+                   api_root=env.get(API_VARIABLE, "").strip() or None,
+                   rate=float(rate) if rate else 30.0)
+
+    @property
+    def base_url(self) -> str | None:
+        root = self._root()
+        return f"{root}/bot" if root else None
+
+    @property
+    def base_file_url(self) -> str | None:
+        root = self._root()
+        return f"{root}/file/bot" if root else None
+
+    def _root(self) -> str | None:
+        if not self.api_root:
+            return None
+        root = self.api_root.rstrip("/")
+        return root[: -len("/bot")] if root.endswith("/bot") else root
+
+
+# --------------------------------------------------------------------------------------------
+# Rendering: replies as Telegram HTML within Telegram's limits
+
+
+def to_html(reply: Reply) -> list[str]:
+    """The reply as HTML paragraphs, each well-formed on its own (so it can be split)."""
+    paragraphs = []
+    if reply.title:
+        paragraphs.append(f"<b>{html.escape(reply.title, quote=False)}</b>")
+    paragraphs += [html.escape(p, quote=False) for p in reply.text.split("\n\n") if p.strip()]
+    if reply.source:
+        paragraphs.append(f"<i>{html.escape(reply.source, quote=False)}</i>")
+    return paragraphs
+
+
+def split_message(paragraphs: Sequence[str], limit: int = MessageLimit.MAX_TEXT_LENGTH
+                  ) -> list[str]:
+    """Pack paragraphs into messages of at most ``limit`` UTF-16 units, cutting between
+    paragraphs; a paragraph too long on its own is cut between lines, then between words."""
+    messages: list[str] = []
+    current = ""
+    for paragraph in paragraphs:
+        for piece in _fit(paragraph, limit):
+            candidate = f"{current}\n\n{piece}" if current else piece
+            if _length(candidate) <= limit:
+                current = candidate
+            else:
+                messages.append(current)
+                current = piece
+    if current:
+        messages.append(current)
+    return messages
+
+
+def _fit(paragraph: str, limit: int) -> list[str]:
+    """``paragraph`` cut into pieces of at most ``limit``; tags stay on each piece."""
+    if _length(paragraph) <= limit:
+        return [paragraph]
+    opening, closing, inner = "", "", paragraph
+    for tag in ("b", "i"):
+        if paragraph.startswith(f"<{tag}>") and paragraph.endswith(f"</{tag}>"):
+            opening, closing = f"<{tag}>", f"</{tag}>"
+            inner = paragraph[len(opening): -len(closing)]
+    budget = limit - _length(opening + closing)
+    pieces: list[str] = []
+    current = ""
+    for separator, parts in (("\n", inner.split("\n")),):
+        for part in parts:
+            for word_piece in _cut_words(part, budget):
+                candidate = f"{current}{separator}{word_piece}" if current else word_piece
+                if _length(candidate) <= budget:
+                    current = candidate
+                else:
+                    pieces.append(current)
+                    current = word_piece
+    if current:
+        pieces.append(current)
+    return [f"{opening}{p}{closing}" for p in pieces]
+
+
+def _cut_words(text: str, budget: int) -> list[str]:
+    """``text`` cut between words (or anywhere, for a word longer than ``budget``) without
+    splitting an HTML entity such as ``&amp;``."""
+    if _length(text) <= budget:
+        return [text]
+    pieces: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        while _length(word) > budget:
+            cut = budget
+            amp = word.rfind("&", max(0, cut - 8), cut)
+            if amp >= 0 and ";" not in word[amp:cut]:
+                cut = amp
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(word[:cut])
+            word = word[cut:]
+        candidate = f"{current} {word}" if current else word
+        if _length(candidate) <= budget:
+            current = candidate
+        else:
+            pieces.append(current)
+            current = word
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _length(text: str) -> int:
+    """Telegram measures texts in UTF-16 code units; measuring the HTML source (longer than
+    what is displayed) keeps us on the safe side."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def keyboard(buttons: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:
+    """The reply's buttons as an inline keyboard."""
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in buttons])
+
+
+def without_feedback(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup:
+    """The keyboard of an answer once 👍 / 👎 was pressed: the other buttons stay."""
+    rows = [] if markup is None else [
+        [b for b in row if not str(b.callback_data or "").startswith(FEEDBACK)]
+        for row in markup.inline_keyboard]
+    return InlineKeyboardMarkup([row for row in rows if row])
+
+
+# --------------------------------------------------------------------------------------------
+# Processing: concurrent across chats, in order within a chat
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Updates of different chats are handled concurrently; those of one chat in the order
+    they came, so that a quick second message never overtakes the first."""
+
+    def __init__(self, max_concurrent_updates: int = 256) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        lock, users = self._locks.get(chat.id, (asyncio.Lock(), 0))
+        self._locks[chat.id] = (lock, users + 1)
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            lock, users = self._locks[chat.id]
+            if users <= 1:
+                del self._locks[chat.id]
+            else:
+                self._locks[chat.id] = (lock, users - 1)
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+
+# --------------------------------------------------------------------------------------------
+# The channel
+
+
+class TelegramChannel:
+    """Handlers that connect a :class:`Conversation` to a PTB :class:`Application`."""
+
+    def __init__(self, conversation: Conversation, settings: Settings) -> None:
+        self.conversation = conversation
+        self.settings = settings
+        # The core is synchronous (matching, SQLite): it runs in one worker thread so that the
+        # event loop keeps polling and sending while it works.
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ptce-core")
+
+    def build(self) -> Application:
+        """The PTB application, handlers registered, ready to run."""
+        builder = (ApplicationBuilder().token(self.settings.token)
+                   .concurrent_updates(PerChatUpdateProcessor())
+                   .rate_limiter(AIORateLimiter(
+                       overall_max_rate=self.settings.rate, overall_time_period=1 if
+                       self.settings.rate else 0, max_retries=self.settings.max_retries))
+                   .post_init(self._post_init)
+                   .post_shutdown(self._post_shutdown))
+        if self.settings.base_url:
+            builder = (builder.base_url(self.settings.base_url)
+                       .base_file_url(self.settings.base_file_url or ""))
+        application = builder.build()
+        self.register(application)
+        return application
+
+    def register(self, application: Application) -> None:
+        """Add the handlers: commands, buttons, private text, addressed group text, media."""
+        names = [name for name, _ in COMMANDS] + ["help"]
+        application.add_handler(CommandHandler(names, self.on_command))
+        application.add_handler(CallbackQueryHandler(self.on_button))
+        application.add_handler(MessageHandler(
+            filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, self.on_text))
+        application.add_handler(MessageHandler(
+            filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND, self.on_group_text))
+        application.add_handler(MessageHandler(
+            filters.ChatType.PRIVATE & filters.COMMAND, self.on_unknown_command))
+        application.add_handler(MessageHandler(
+            filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.StatusUpdate.ALL, self.on_media))
+        application.add_error_handler(self.on_error)
+
+    async def _post_init(self, application: Application) -> None:
+        await application.bot.set_my_commands([BotCommand(n, d) for n, d in COMMANDS])
+
+    async def _post_shutdown(self, application: Application) -> None:
+        self._worker.shutdown(wait=True)
+
+    # ----------------------------------------------------------------------------------------
+    # Handlers: one kind of update each
+
+    async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """``/start [payload]``, ``/aide``, ``/themes``, ``/glossaire``, ``/annuler``."""
+        message = update.effective_message
+        assert message is not None and message.text is not None
+        command, _, args = message.text[1:].partition(" ")
+        command = command.split("@", 1)[0]
+        sender = update.effective_user
+        await self._respond(update, context, Input(
+            self._user(update), command=command, args=args.strip(),
+            name=sender.first_name if sender else ""))
+
+    async def on_unknown_command(self, update: Update,
+                                 context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A command we do not have (in a private chat): say which ones exist."""
+        await self.on_command(update, context)
+
+    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A question typed in a private chat."""
+        message = update.effective_message
+        assert message is not None
+        await self._respond(update, context, Input(self._user(update), text=message.text or ""))
+
+    async def on_group_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """In a group, answer only what is addressed to the bot: a mention or a reply."""
+        message = update.effective_message
+        assert message is not None and message.text is not None
+        text = _addressed_text(message, context.bot.username, context.bot.id)
+        if text is None:
+            return
+        await self._respond(update, context, Input(self._user(update), text=text))
+
+    async def on_media(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Stickers, photos, voice, locations…: explain that only text is read."""
+        message = update.effective_message
+        assert message is not None
+        kind = next((k for k in ("sticker", "photo", "voice", "audio", "video", "document",
+                                 "location", "contact", "animation", "video_note", "poll")
+                     if getattr(message, k, None)), "other")
+        await self._respond(update, context, Input(self._user(update), media=kind))
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A press on an inline button. The query is always answered, even for a stale one."""
+        query = update.callback_query
+        assert query is not None
+        replies = await self._core(update, context,
+                                   Input(self._user(update), button=query.data or ""))
+        toast = next((r.text for r in replies if r.kind == "ack"), None)
+        await _answer_query(query.answer(toast[:MAX_TOAST] if toast else None))
+        message = query.message if isinstance(query.message, Message) else None
+        if toast is not None:
+            # 👍 / 👎 pressed: the feedback buttons go, the "see also" buttons stay.
+            if message is not None:
+                await _quietly(message.edit_reply_markup(without_feedback(message.reply_markup)))
+            replies = [r for r in replies if r.kind != "ack"]
+        if (len(replies) == 1 and replies[0].replaces and message is not None
+                and await self._edit(message, replies[0])):
+            return
+        await self._send(update, context, replies)
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log what went wrong (never the update's content) and tell the user."""
+        error = context.error
+        if isinstance(error, Forbidden):
+            return  # already handled where it happened
+        logger.error("Erreur pendant le traitement d'une mise à jour : %s",
+                     type(error).__name__, exc_info=error)
+        if isinstance(update, Update) and update.effective_chat is not None:
+            await _quietly(context.bot.send_message(
+                update.effective_chat.id, self.conversation.content.message("error")))
+
+    # ----------------------------------------------------------------------------------------
+    # The core, and sending its replies
+
+    async def _respond(self, update: Update, context: ContextTypes.DEFAULT_TYPE,
+                       inp: Input) -> None:
+        await self._send(update, context, await self._core(update, context, inp))
+
+    async def _core(self, update: Update, context: ContextTypes.DEFAULT_TYPE,
+                    inp: Input) -> list[Reply]:
+        """The core's replies; "typing…" is shown if they take longer than the delay."""
+        chat = update.effective_chat
+        loop = asyncio.get_running_loop()
+        work = loop.run_in_executor(self._worker, self._handle, update, inp)
+        if chat is None:
+            return await work
+        done, _ = await asyncio.wait({work}, timeout=self.settings.typing_delay)
+        if not done:
+            await _quietly(context.bot.send_chat_action(chat.id, ChatAction.TYPING))
+        return await work
+
+    def _handle(self, update: Update, inp: Input) -> list[Reply]:
+        chat = update.effective_chat
+        if chat is not None and chat.type == ChatType.PRIVATE:
+            self.conversation.store.seen_user(CHANNEL, str(chat.id))
+        return self.conversation.handle(inp)
+
+    async def _send(self, update: Update, context: ContextTypes.DEFAULT_TYPE,
+                    replies: Sequence[Reply]) -> None:
+        chat = update.effective_chat
+        if chat is None:
+            return
+        try:
+            for reply in replies:
+                chunks = split_message(to_html(reply))
+                for n, chunk in enumerate(chunks):
+                    markup = keyboard(reply.buttons) if n == len(chunks) - 1 else None
+                    await self._send_html(context, chat.id, chunk, markup)
+        except Forbidden:
+            # The user blocked the bot: note it once, do not retry.
+            logger.info("Utilisateur %s injoignable (bot bloqué) : marqué inactif.",
+                        _pseudonym(chat.id))
+            await asyncio.get_running_loop().run_in_executor(
+                self._worker, self.conversation.store.mark_inactive, CHANNEL, str(chat.id))
+
+    async def _send_html(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str,
+                         markup: InlineKeyboardMarkup | None) -> None:
+        try:
+            await context.bot.send_message(
+                chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup,
+                link_preview_options=LinkPreviewOptions(is_disabled=True))
+        except BadRequest as exc:
+            if _PARSE_ERROR not in exc.message:
+                raise
+            # Should never happen (everything is escaped); if it does, the user still gets
+            # the text, without formatting.
+            logger.error("HTML refusé par Telegram, envoi en texte brut : %s", exc.message)
+            await context.bot.send_message(chat_id, html.unescape(_strip_tags(text)),
+                                           reply_markup=markup)
+
+    async def _edit(self, message: Message, reply: Reply) -> bool:
+        """Replace ``message`` by ``reply`` (theme navigation); False if it cannot be done."""
+        chunks = split_message(to_html(reply))
+        if len(chunks) != 1:
+            return False
+        try:
+            await message.edit_text(chunks[0], parse_mode=ParseMode.HTML,
+                                    reply_markup=keyboard(reply.buttons))
+        except BadRequest as exc:
+            return _NOT_MODIFIED in exc.message
+        return True
+
+    @staticmethod
+    def _user(update: Update) -> User:
+        """The core's user: the chat in private; the member within the chat in a group, so
+        that members never share a state."""
+        chat, sender = update.effective_chat, update.effective_user
+        if chat is None or chat.type == ChatType.PRIVATE or sender is None:
+            return User(CHANNEL, str(chat.id if chat else sender.id if sender else 0))
+        return User(CHANNEL, f"{chat.id}:{sender.id}")
+
+
+def _addressed_text(message: Message, username: str, bot_id: int) -> str | None:
+    """The text of a group message meant for the bot, without the mention; None otherwise."""
+    text = message.text or ""
+    mention = f"@{username}".lower()
+    mentions = [v for v in message.parse_entities([MessageEntity.MENTION]).values()
+                if v.lower() == mention]
+    if mentions:
+        for value in mentions:
+            text = text.replace(value, " ")
+        return " ".join(text.split())
+    replied = message.reply_to_message
+    if replied is not None and replied.from_user is not None and replied.from_user.id == bot_id:
+        return text
+    return None
+
+
+async def _answer_query(call: Awaitable[Any]) -> None:
+    """Answer a callback query; a query too old to answer (after a restart) is not an error."""
+    try:
+        await call
+    except BadRequest as exc:
+        logger.info("Réponse au bouton impossible : %s", exc.message)
+
+
+async def _quietly(call: Awaitable[Any]) -> None:
+    """A courtesy call (typing action, keyboard clean-up): its failure changes nothing."""
+    try:
+        await call
+    except TelegramError as exc:
+        logger.info("Appel secondaire refusé par Telegram : %s", type(exc).__name__)
+
+
+def _strip_tags(text: str) -> str:
+    for tag in ("b", "i"):
+        text = text.replace(f"<{tag}>", "").replace(f"</{tag}>", "")
+    return text
+
+
+def _pseudonym(chat_id: int) -> str:
+    """A short stable tag for a chat in logs, instead of its id (personal data)."""
+    return hashlib.sha256(str(chat_id).encode()).hexdigest()[:10]
+
+
+# --------------------------------------------------------------------------------------------
+# Logging hygiene
+
+
+class TokenScrubber:
+    """A log record factory that removes the bot token from every message and traceback.
+
+    httpx logs each request URL — which contains the token — at INFO: its logger is also
+    raised to WARNING, but a token must not leak through any other path either."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self._factory = logging.getLogRecordFactory()
+        self._formatter = logging.Formatter()
+
+    def install(self) -> None:
+        logging.setLogRecordFactory(self)
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+
+    def uninstall(self) -> None:
+        logging.setLogRecordFactory(self._factory)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = self._factory(*args, **kwargs)
+        if not self.token:
+            return record
+        message = record.getMessage()
+        if self.token in message:
+            record.msg, record.args = message.replace(self.token, "[jeton]"), None
+        if record.exc_info:
+            text = self._formatter.formatException(record.exc_info)
+            record.exc_text = text.replace(self.token, "[jeton]")
+        return record
+
+
+def run(conversation: Conversation, settings: Settings, *, webhook_url: str | None = None,
+        port: int = 8443, listen: str = "0.0.0.0") -> None:
+    """Run the bot until SIGINT/SIGTERM: long polling, or a webhook when ``webhook_url`` is
+    given (Telegram then posts updates to ``webhook_url``, served on ``listen:port``)."""
+    TokenScrubber(settings.token).install()
+    application = TelegramChannel(conversation, settings).build()
+    if webhook_url is None:
+        logger.info("Assistant démarré sur Telegram (long polling).")
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+        return
+    # A secret path and header, so that only Telegram can post updates.
+    secret = hashlib.sha256(settings.token.encode()).hexdigest()[:32]
+    path = f"telegram-{secret[:16]}"
+    logger.info("Assistant démarré sur Telegram (webhook, port %s).", port)
+    application.run_webhook(listen=listen, port=port, url_path=path,
+                            webhook_url=f"{webhook_url.rstrip('/')}/{path}",
+                            secret_token=secret, allowed_updates=Update.ALL_TYPES)

@@ -1,0 +1,351 @@
+"""The Telegram channel end to end: the real PTB Application long-polls a local fake Bot API.
+
+Each test plays a Telegram user: it types, presses buttons by their label, sends a sticker,
+then reads what the bot sent — as displayed by Telegram (HTML parsed by the fake server, which
+refuses what Telegram refuses).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot import content as content_module
+from bot.channels.telegram import (
+    COMMANDS,
+    Settings,
+    TelegramChannel,
+    TokenScrubber,
+    split_message,
+)
+from bot.content import Content
+from bot.conversation import Conversation
+from bot.store import Store
+from fake_telegram import TOKEN, FakeTelegram, FakeUser, Sent
+
+LEA = FakeUser(1001, "Léa")
+GROUP = -4242
+
+
+@dataclass
+class Bot:
+    """A running bot and the fake Telegram it talks to."""
+
+    fake: FakeTelegram
+    store: Store
+    channel: TelegramChannel
+
+    async def say(self, user: FakeUser, text: str, count: int = 1,
+                  chat_id: int | None = None) -> list[Sent]:
+        """``user`` types ``text``; the bot's next ``count`` messages in that chat."""
+        chat = user.id if chat_id is None else chat_id
+        before = len(self.fake.sent)
+        self.fake.send_text(user, text, chat_id)
+        return await self.fake.replies(chat, count, after=before)
+
+    async def press(self, user: FakeUser, label: str, count: int = 1) -> list[Sent]:
+        """``user`` presses the button ``label``; the bot's next ``count`` sends or edits."""
+        before = len(self.fake.sent)
+        self.fake.press(user, label)
+        return await self.fake.replies(user.id, count, after=before)
+
+
+async def start_bot(content: Content, store: Store, **settings) -> AsyncIterator[Bot]:
+    fake = FakeTelegram()
+    await fake.start()
+    channel = TelegramChannel(
+        Conversation(content, store),
+        Settings(token=TOKEN, api_root=f"http://127.0.0.1:{fake.port}", rate=0,
+                 **settings))
+    application = channel.build()
+    await application.initialize()
+    await application.post_init(application)
+    await application.start()
+    await application.updater.start_polling(poll_interval=0, timeout=1)
+    try:
+        yield Bot(fake, store, channel)
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+        await fake.stop()
+        # Telegram refuses nothing the bot sent, and every button press was answered.
+        assert not fake.pending_callbacks
+
+
+@pytest.fixture
+async def bot(content: Content, store: Store) -> AsyncIterator[Bot]:
+    async for running in start_bot(content, store):
+        yield running
+
+
+# --------------------------------------------------------------------------------------------
+# /start, the three paths, deep links, the command menu
+
+
+async def test_start_greets_by_name_and_offers_three_paths(bot):
+    [welcome] = await bot.say(LEA, "/start")
+    assert welcome.text.startswith("Bonjour Léa !")
+    assert welcome.labels == ["❓ Poser une question", "🧭 Mon projet est-il un PTCE ?",
+                              "📍 Contacter ma coordination régionale"]
+
+
+async def test_each_path_of_the_welcome_leads_somewhere(bot):
+    await bot.say(LEA, "/start")
+    [ask] = await bot.press(LEA, "❓ Poser une question")
+    assert "écrivez votre question" in ask.text
+    [diagnostic] = await bot.press(LEA, "🧭 Mon projet est-il un PTCE ?")
+    assert "questionnaire" in diagnostic.text and "Bientôt" in diagnostic.text
+    [coordination] = await bot.press(LEA, "📍 Contacter ma coordination régionale")
+    assert coordination.text.startswith("Être mis en relation avec ma coordination")
+
+
+@pytest.mark.parametrize(("payload", "expected"), [
+    ("diagnostic", "Mon projet est-il un PTCE ? Le questionnaire"),
+    ("coordination", "Être mis en relation avec ma coordination régionale"),
+    ("q-def-article9", "article 9"),
+    ("theme-definition", "choisissez une question"),
+    ("lien-inconnu", "Bonjour Léa !"),
+])
+async def test_a_deep_link_opens_the_path_it_names(bot, payload, expected):
+    [reply] = await bot.say(LEA, f"/start {payload}")
+    assert expected in reply.text
+
+
+async def test_the_command_menu_is_registered(bot):
+    assert [c["command"] for c in bot.fake.commands] == [name for name, _ in COMMANDS]
+    assert all(c["description"] for c in bot.fake.commands)
+
+
+async def test_an_unknown_command_says_which_exist(bot):
+    [reply] = await bot.say(LEA, "/inconnue")
+    assert "/inconnue" in reply.text and "/aide" in reply.text
+
+
+# --------------------------------------------------------------------------------------------
+# Questions
+
+
+async def test_a_question_gets_the_answer_its_source_and_buttons(bot):
+    [answer] = await bot.say(LEA, "c koi un ptce")
+    assert answer.raw.startswith("<b>Qu'est-ce qu'un PTCE ?</b>")
+    assert "regroupement d'acteurs" in answer.text
+    assert "Source :" in answer.text.splitlines()[-1]
+    assert any(label.startswith("➜ ") for label in answer.labels)
+    assert answer.buttons[-1][0]["text"] == "👍 Utile"
+    assert answer.buttons[-1][1]["text"] == "👎 Pas utile"
+
+
+async def test_a_see_also_button_opens_the_related_entry(bot):
+    [answer] = await bot.say(LEA, "c koi un ptce")
+    label = next(label for label in answer.labels if label.startswith("➜ "))
+    [related] = await bot.press(LEA, label)
+    assert related.method == "sendMessage"
+    assert related.text.startswith(label.removeprefix("➜ "))
+
+
+async def test_an_off_topic_question_is_declined_with_a_way_forward(bot):
+    [reply] = await bot.say(LEA, "quel temps fera-t-il demain à Lyon ?")
+    assert "Source" not in reply.text
+    assert "📚 Parcourir les thèmes" in reply.labels
+
+
+async def test_close_candidates_are_offered_as_buttons(bot):
+    [reply] = await bot.say(LEA, "collectivité")  # several entries talk about them
+    assert reply.text.startswith("Je ne suis pas certain")
+    assert reply.labels[-1] == "Aucune de ces questions"
+    [answer] = await bot.press(LEA, reply.labels[0])
+    assert answer.text.startswith(reply.labels[0])
+
+
+async def test_a_slow_reply_shows_typing(content, store):
+    async for bot in start_bot(content, store, typing_delay=0):
+        await bot.say(LEA, "qui peut être membre d'un ptce ?")
+        assert (LEA.id, "typing") in bot.fake.chat_actions
+
+
+# --------------------------------------------------------------------------------------------
+# Browsing by theme, feedback, stale buttons
+
+
+async def test_themes_are_browsed_in_place_and_back(bot):
+    [themes] = await bot.say(LEA, "/themes")
+    assert themes.text == "Choisissez un thème :"
+    [questions] = await bot.press(LEA, themes.labels[0])
+    assert questions.method == "editMessageText"
+    assert questions.message_id == themes.message_id
+    assert questions.labels[-1] == "⬅ Retour aux thèmes"
+    [back] = await bot.press(LEA, "⬅ Retour aux thèmes")
+    assert back.message_id == themes.message_id and back.labels == themes.labels
+    [questions] = await bot.press(LEA, themes.labels[0])
+    [answer] = await bot.press(LEA, questions.labels[0])
+    assert answer.method == "sendMessage" and answer.text.startswith(questions.labels[0])
+
+
+async def test_feedback_is_stored_and_its_buttons_go_away(bot):
+    [answer] = await bot.say(LEA, "c koi un ptce")
+    query = bot.fake.press(LEA, "👍 Utile")
+    [edited] = await bot.fake.replies(LEA.id, after=len(bot.fake.sent))
+    assert edited.method == "editMessageReplyMarkup" and edited.message_id == answer.message_id
+    assert "👍 Utile" not in edited.labels
+    assert edited.labels == [label for label in answer.labels if label.startswith("➜ ")]
+    assert bot.fake.answered_callbacks[query]["text"] == "Merci pour votre retour !"
+    assert bot.store.feedback() == [{"entry_id": "def-ptce", "up": 1, "down": 0}]
+
+
+async def test_a_stale_button_gets_a_polite_answer(bot):
+    [answer] = await bot.say(LEA, "c koi un ptce")
+    before = len(bot.fake.sent)
+    query = bot.fake.press_data(LEA, answer, "q:entree-supprimee-depuis")
+    [reply] = await bot.fake.replies(LEA.id, after=before)
+    assert "n'est plus valable" in reply.text
+    assert query in bot.fake.answered_callbacks
+
+
+async def test_a_button_press_after_a_restart_still_works(content, store):
+    """Buttons carry self-contained data: a bot restarted in between understands them."""
+    async for bot in start_bot(content, store):
+        [answer] = await bot.say(LEA, "c koi un ptce")
+    async for bot in start_bot(content, store):
+        before = len(bot.fake.sent)
+        bot.fake.messages[LEA.id][answer.message_id] = answer
+        bot.fake.press(LEA, answer.labels[0])
+        [reply] = await bot.fake.replies(LEA.id, after=before)
+        assert reply.text.startswith(answer.labels[0].removeprefix("➜ "))
+
+
+# --------------------------------------------------------------------------------------------
+# Telegram hygiene: HTML, long texts, other input, errors
+
+
+async def test_html_characters_in_a_first_name_do_not_break_the_greeting(bot):
+    tricky = FakeUser(1002, "<Léa & Co>")
+    [welcome] = await bot.say(tricky, "/start")
+    assert welcome.text.startswith("Bonjour <Léa & Co> !")
+    assert bot.fake.rejected == []
+
+
+async def test_html_characters_in_a_question_are_harmless(bot):
+    [reply] = await bot.say(LEA, "<b>c'est quoi</b> un PTCE & une SCIC ?")
+    assert reply.text
+    assert bot.fake.rejected == []
+
+
+@pytest.fixture
+def long_glossary(content_copy: Path) -> Content:
+    """The content with a glossary grown past one Telegram message."""
+    path = content_copy / "knowledge" / "glossary.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for n in range(120):
+        data["terms"].append({
+            "term": f"Sigle{n:03d}", "id": f"gloss-sigle{n:03d}",
+            "full": f"Intitulé développé numéro {n} & sa définition <longue>",
+            "definition": "Une définition.", "source": {"ref": "seed-000", "section": "Annexe"}})
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return content_module.load(content_copy)
+
+
+async def test_a_reply_over_4096_characters_is_split_between_lines(long_glossary, store):
+    async for bot in start_bot(long_glossary, store):
+        before = len(bot.fake.sent)
+        bot.fake.send_text(LEA, "/glossaire")
+        await bot.fake.idle()
+        parts = [s for s in bot.fake.sent[before:] if s.chat_id == LEA.id]
+        assert len(parts) >= 2 and bot.fake.rejected == []
+        joined = "\n".join(p.text for p in parts)
+        for n in (0, 60, 119):
+            assert f"• Sigle{n:03d} : Intitulé développé numéro {n} & sa définition <longue>" \
+                in joined.splitlines()
+
+
+def test_splitting_keeps_paragraphs_whole_and_every_piece_valid():
+    paragraphs = ["<b>Titre</b>"] + [f"Paragraphe {n} " + "mot &amp; " * 60 for n in range(20)]
+    messages = split_message(paragraphs, limit=1000)
+    assert all(len(m) <= 1000 for m in messages)
+    assert "\n\n".join(messages) == "\n\n".join(paragraphs)
+    single = split_message(["<i>" + "x" * 2500 + "</i>"], limit=1000)
+    assert all(m.startswith("<i>") and m.endswith("</i>") and len(m) <= 1000 for m in single)
+
+
+@pytest.mark.parametrize("kind", ["sticker", "photo", "voice", "location", "document"])
+async def test_non_text_messages_get_an_explanation(bot, kind):
+    before = len(bot.fake.sent)
+    bot.fake.send_content(LEA, kind)
+    [reply] = await bot.fake.replies(LEA.id, after=before)
+    assert "Je ne lis que le texte" in reply.text
+
+
+async def test_an_over_long_message_is_refused_kindly(bot):
+    [reply] = await bot.say(LEA, "Bonjour, voici mon projet. " * 200)
+    assert "trop long" in reply.text
+
+
+async def test_odd_unicode_gets_a_reply(bot):
+    [reply] = await bot.say(LEA, "\u200b\u202e𝕔'𝕖𝕤𝕥 𝕢𝕦𝕠𝕚 🤔\ufeff")
+    assert reply.text and bot.fake.rejected == []
+
+
+async def test_flood_control_429_is_retried_and_the_reply_arrives_once(bot):
+    bot.fake.fail_next("sendMessage", 429, retry_after=1, chat_id=LEA.id)
+    [answer] = await bot.say(LEA, "c koi un ptce")
+    assert answer.text.startswith("Qu'est-ce qu'un PTCE ?")
+    assert ("sendMessage", "Too Many Requests: retry after 1") in bot.fake.rejected
+    await bot.fake.idle()
+    assert [s.text for s in bot.fake.sent if s.chat_id == LEA.id] == [answer.text]
+
+
+async def test_a_user_who_blocked_the_bot_is_marked_inactive_not_retried(bot):
+    await bot.say(LEA, "bonjour")
+    assert bot.store.is_active("telegram", str(LEA.id))
+    bot.fake.block(LEA.id)
+    bot.fake.send_text(LEA, "c koi un ptce")
+    await bot.fake.idle()
+    attempts = [m for m, p in bot.fake.calls if m == "sendMessage" and p["chat_id"] == str(LEA.id)]
+    assert len(attempts) == 2  # the greeting's reply, then one refused attempt
+    assert not bot.store.is_active("telegram", str(LEA.id))
+    bot.fake.blocked.clear()  # Léa unblocks the bot and writes again
+    await bot.say(LEA, "c koi un ptce")
+    assert bot.store.is_active("telegram", str(LEA.id))
+
+
+# --------------------------------------------------------------------------------------------
+# Groups
+
+
+async def test_in_a_group_the_bot_only_answers_when_addressed(bot):
+    before = len(bot.fake.sent)
+    bot.fake.send_text(LEA, "c'est quoi un ptce ?", chat_id=GROUP)
+    await bot.fake.idle()
+    assert [s for s in bot.fake.sent[before:] if s.chat_id == GROUP] == []
+    [answer] = await bot.say(LEA, "@ptce_test_bot c'est quoi un ptce ?", chat_id=GROUP)
+    assert answer.text.startswith("Qu'est-ce qu'un PTCE ?")
+    [help_] = await bot.say(LEA, "/aide@ptce_test_bot", chat_id=GROUP)
+    assert "Je réponds aux questions" in help_.text
+
+
+# --------------------------------------------------------------------------------------------
+# Logs
+
+
+async def test_the_token_never_appears_in_logs(content, store, caplog):
+    scrubber = TokenScrubber(TOKEN)
+    scrubber.install()
+    logging.getLogger("httpx").setLevel(logging.DEBUG)  # even if request URLs get logged
+    caplog.set_level(logging.DEBUG)
+    try:
+        async for bot in start_bot(content, store):
+            await bot.say(LEA, "c koi un ptce")
+            bot.fake.fail_next("sendMessage", 400, "Bad Request: chat not found")
+            bot.fake.send_text(LEA, "bonjour")
+            await bot.fake.idle()
+    finally:
+        scrubber.uninstall()
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+    assert "getUpdates" in caplog.text  # request URLs were logged…
+    assert TOKEN not in caplog.text  # …without the token
+    assert "123456789:" not in caplog.text

@@ -1,0 +1,86 @@
+"""`ptce-bot` as an operator runs it: a real process on the fake Telegram, polling or webhook,
+stopped by SIGTERM, with logs that never show the token."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from fake_telegram import TOKEN, FakeTelegram, FakeUser
+from test_cli import COMMAND
+
+LEA = FakeUser(2001, "Léa")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    server = FakeTelegram()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+async def start(fake: FakeTelegram, tmp_path: Path, *args: str) -> asyncio.subprocess.Process:
+    env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "PTCE_DB": str(tmp_path / "ptce.db"),
+           "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{fake.port}"}
+    return await asyncio.create_subprocess_exec(
+        *COMMAND, *args, env=env, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE)
+
+
+async def stop(process: asyncio.subprocess.Process) -> tuple[int, str]:
+    """SIGTERM, as systemd sends it; the exit status and everything logged."""
+    process.send_signal(signal.SIGTERM)
+    _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    return process.returncode or 0, stderr.decode()
+
+
+async def test_with_a_token_ptce_bot_answers_on_telegram_and_stops_cleanly(fake, tmp_path):
+    process = await start(fake, tmp_path)  # no argument: the README's start command
+    fake.send_text(LEA, "c koi un ptce")
+    [answer] = await fake.replies(LEA.id, timeout=30)
+    assert answer.text.startswith("Qu'est-ce qu'un PTCE ?")
+    assert [c["command"] for c in fake.commands][:2] == ["start", "aide"]
+    status, logs = await stop(process)
+    assert status == 0
+    assert "long polling" in logs
+    assert TOKEN not in logs and TOKEN.split(":")[1] not in logs
+
+
+async def test_webhook_mode_receives_updates_posted_by_telegram(fake, tmp_path):
+    port = free_port()
+    process = await start(fake, tmp_path, "run", "--webhook", f"http://127.0.0.1:{port}",
+                          "--port", str(port), "--listen", "127.0.0.1")
+    for _ in range(300):
+        if fake.webhook is not None:
+            break
+        await asyncio.sleep(0.1)
+    assert fake.webhook is not None, "the bot did not register its webhook"
+    assert fake.webhook["secret_token"]  # only Telegram, which knows it, can post updates
+    assert TOKEN not in fake.webhook["url"]
+    fake.send_text(LEA, "/start")
+    [welcome] = await fake.replies(LEA.id, timeout=30)
+    assert welcome.text.startswith("Bonjour Léa !")
+    status, logs = await stop(process)
+    assert status == 0 and TOKEN not in logs
+
+
+async def test_run_without_a_token_explains_what_to_do(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
+    process = await asyncio.create_subprocess_exec(
+        *COMMAND, "run", env=env, stderr=asyncio.subprocess.PIPE)
+    _, stderr = await process.communicate()
+    assert process.returncode == 2
+    assert "@BotFather" in stderr.decode()
