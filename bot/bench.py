@@ -23,8 +23,9 @@ import yaml
 
 from . import content as content_module
 from .content import Content, Entry
-from .conversation import ENTRY, Conversation, Input, Reply, User
+from .conversation import ENTRY, Conversation
 from .faq import DEFAULT_TUNING, Matcher, Scored, Tuning
+from .replies import Input, Reply, User
 from .store import Store
 from .text import Normalizer
 

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from . import content as content_module
 from .channels import console
-from .conversation import Conversation, Input, User
+from .conversation import Conversation
+from .replies import Input, User
 from .store import Store
 
 TOKEN_VARIABLE = "TELEGRAM_BOT_TOKEN"

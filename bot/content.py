@@ -1,4 +1,4 @@
-"""Loading and validating the YAML content of ``knowledge/`` (and later ``dialogs/``).
+"""Loading and validating the YAML content of ``knowledge/`` and ``dialogs/``.
 
 Everything a domain expert edits is read here, checked, and turned into immutable objects.
 :func:`check` returns every problem with its ``file:line``; :func:`load` raises
@@ -16,6 +16,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 from . import yamlfile
+from .dialog import Dialog, read_dialog
+from .territory import Territories, check_territories, load_territories
 from .text import fold
 from .yamlfile import LineDict, LineList
 
@@ -25,6 +27,7 @@ MAX_ID = 40  # keeps "faq:<id>" and "fb:+:<id>" callback data far below Telegram
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _DATE = re.compile(r"^(?:\d{4}(?:-\d{2}(?:-\d{2})?)?|s\.d\.)$")  # "s.d.": undated page
 UNDATED = "s.d."
+_PROBLEM = re.compile(r"^(.*):(\d+): (.*)$", re.S)
 _MONTHS = "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
 
 # Wording the core needs; each must exist in knowledge/messages.yaml.
@@ -134,6 +137,8 @@ class Content:
     messages: dict[str, str]
     sms: dict[str, str] = field(default_factory=dict)
     synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    dialog: Dialog | None = None  # the qualification questionnaire (dialogs/)
+    territories: Territories | None = None  # departments and regions
 
     def message(self, key: str, **values: Any) -> str:
         """The wording ``key`` of messages.yaml with its placeholders filled."""
@@ -200,7 +205,7 @@ def content_root() -> Path:
 # Validation
 
 
-class _Checker:
+class Checker:
     """Collects problems while reading one file after another."""
 
     def __init__(self) -> None:
@@ -242,7 +247,12 @@ class _Checker:
             if required:
                 self.error(parent.line, f"{what} : champ « {key} » manquant")
             return ""
-        if not isinstance(value, str | int | float) or isinstance(value, bool):
+        if isinstance(value, bool):
+            self.error(parent.line_of(key), f"{what} : « {key} » doit être un texte (YAML lit "
+                                            "yes, no, on, off, true, false comme vrai ou faux : "
+                                            "mettez-les entre guillemets)")
+            return ""
+        if not isinstance(value, str | int | float):
             self.error(parent.line_of(key), f"{what} : « {key} » doit être un texte")
             return ""
         value = str(value).strip()
@@ -296,7 +306,7 @@ def load(root: Path | None = None) -> Content:
 
 
 def _build(root: Path) -> Content:
-    c = _Checker()
+    c = Checker()
     knowledge = root / "knowledge"
     sources = _read_sources(c, knowledge / "sources.yaml")
     themes = _read_themes(c, knowledge / "themes.yaml")
@@ -306,6 +316,8 @@ def _build(root: Path) -> Content:
     sms, synonyms = _read_synonyms(c, knowledge / "synonyms.yaml")
     smalltalk, out_of_scope = _read_smalltalk(c, knowledge / "smalltalk.yaml")
     messages = _read_messages(c, knowledge / "messages.yaml")
+    dialog = read_dialog(c, root / "dialogs" / "qualification.yaml")
+    territories = _read_territories(c, knowledge / "territories.yaml")
     if not c.unreadable:
         _check_links(c, entries, entry_lines)
     _check_rendered_length(c, entries, entry_lines, messages.get("source_prefix", ""))
@@ -317,10 +329,18 @@ def _build(root: Path) -> Content:
         for tid, label in themes.items()
     )
     return Content(root, entries, theme_objs, glossary, smalltalk, out_of_scope, messages,
-                   sms, synonyms)
+                   sms, synonyms, dialog, territories)
 
 
-def _read_sources(c: _Checker, path: Path) -> dict[str, str]:
+def _read_territories(c: Checker, path: Path) -> Territories | None:
+    problems = check_territories(path)
+    for problem in problems:
+        where, line, message = _PROBLEM.match(problem).groups()  # type: ignore[union-attr]
+        c.problems.append(Problem(Path(where), int(line), message))
+    return None if problems else load_territories(path)
+
+
+def _read_sources(c: Checker, path: Path) -> dict[str, str]:
     data = c.read(path)
     top = c.mapping(data, 1, "sources.yaml") if data is not None else None
     if top is None:
@@ -334,7 +354,7 @@ def _read_sources(c: _Checker, path: Path) -> dict[str, str]:
     return out
 
 
-def _read_themes(c: _Checker, path: Path) -> dict[str, str]:
+def _read_themes(c: Checker, path: Path) -> dict[str, str]:
     data = c.read(path)
     top = c.mapping(data, 1, "themes.yaml") if data is not None else None
     if top is None:
@@ -351,7 +371,7 @@ _ENTRY_KEYS = {"id", "title", "questions", "keywords", "answer", "source", "rela
 _SOURCE_KEYS = {"ref", "section", "date", "url"}
 
 
-def _read_faq(c: _Checker, paths: list[Path], themes: dict[str, str],
+def _read_faq(c: Checker, paths: list[Path], themes: dict[str, str],
               sources: dict[str, str]) -> tuple[dict[str, Entry], dict[str, tuple[Path, int]]]:
     entries: dict[str, Entry] = {}
     where: dict[str, tuple[Path, int]] = {}
@@ -383,7 +403,7 @@ def _read_faq(c: _Checker, paths: list[Path], themes: dict[str, str],
     return entries, where
 
 
-def _read_entry(c: _Checker, raw: LineDict, theme: str, sources: dict[str, str]) -> Entry | None:
+def _read_entry(c: Checker, raw: LineDict, theme: str, sources: dict[str, str]) -> Entry | None:
     entry_id = c.text(raw, "id", "entrée", max_len=MAX_ID)
     what = f"entrée « {entry_id or '?'} »"
     if entry_id and not _ID.match(entry_id):
@@ -400,7 +420,7 @@ def _read_entry(c: _Checker, raw: LineDict, theme: str, sources: dict[str, str])
     return Entry(entry_id, theme, title, questions, answer, source_list, related, keywords)
 
 
-def _read_source_refs(c: _Checker, raw: LineDict, what: str,
+def _read_source_refs(c: Checker, raw: LineDict, what: str,
                       sources: dict[str, str]) -> tuple[Source, ...]:
     value = raw.get("source")
     if value is None:
@@ -436,7 +456,7 @@ def _read_source_refs(c: _Checker, raw: LineDict, what: str,
 _GLOSSARY_KEYS = {"id", "term", "full", "aliases", "definition", "source", "entry"}
 
 
-def _read_glossary(c: _Checker, path: Path, sources: dict[str, str], entries: dict[str, Entry],
+def _read_glossary(c: Checker, path: Path, sources: dict[str, str], entries: dict[str, Entry],
                    where: dict[str, tuple[Path, int]]) -> tuple[GlossaryTerm, ...]:
     """Read the glossary; terms without their own entry become searchable entries.
 
@@ -488,7 +508,7 @@ def _read_glossary(c: _Checker, path: Path, sources: dict[str, str], entries: di
     return tuple(terms)
 
 
-def _read_synonyms(c: _Checker, path: Path) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
+def _read_synonyms(c: Checker, path: Path) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
     data = c.read(path)
     top = c.mapping(data, 1, "synonyms.yaml") if data is not None else None
     if top is None:
@@ -518,7 +538,7 @@ def _read_synonyms(c: _Checker, path: Path) -> tuple[dict[str, str], dict[str, t
     return sms, synonyms
 
 
-def _read_smalltalk(c: _Checker, path: Path) -> tuple[tuple[Intent, ...], tuple[Intent, ...]]:
+def _read_smalltalk(c: Checker, path: Path) -> tuple[tuple[Intent, ...], tuple[Intent, ...]]:
     data = c.read(path)
     top = c.mapping(data, 1, "smalltalk.yaml") if data is not None else None
     if top is None:
@@ -546,7 +566,7 @@ def _read_smalltalk(c: _Checker, path: Path) -> tuple[tuple[Intent, ...], tuple[
     return groups[0], groups[1]
 
 
-def _read_messages(c: _Checker, path: Path) -> dict[str, str]:
+def _read_messages(c: Checker, path: Path) -> dict[str, str]:
     data = c.read(path)
     top = c.mapping(data, 1, "messages.yaml") if data is not None else None
     if top is None:
@@ -563,7 +583,7 @@ def _read_messages(c: _Checker, path: Path) -> dict[str, str]:
     return out
 
 
-def _check_links(c: _Checker, entries: dict[str, Entry],
+def _check_links(c: Checker, entries: dict[str, Entry],
                  where: dict[str, tuple[Path, int]]) -> None:
     for entry in entries.values():
         for rel in entry.related:
@@ -580,7 +600,7 @@ def render_entry(entry: Entry, source_prefix: str) -> str:
     return f"{entry.title}\n\n{entry.answer}\n\n{source_prefix} {entry.source_line()}"
 
 
-def _check_rendered_length(c: _Checker, entries: dict[str, Entry],
+def _check_rendered_length(c: Checker, entries: dict[str, Entry],
                            where: dict[str, tuple[Path, int]], source_prefix: str) -> None:
     for entry in entries.values():
         size = len(render_entry(entry, source_prefix))
@@ -590,7 +610,7 @@ def _check_rendered_length(c: _Checker, entries: dict[str, Entry],
                           f"au-delà de la limite Telegram ({TELEGRAM_MESSAGE_LIMIT})")
 
 
-def _check_question_clashes(c: _Checker, entries: dict[str, Entry],
+def _check_question_clashes(c: Checker, entries: dict[str, Entry],
                             where: dict[str, tuple[Path, int]]) -> None:
     owner: dict[str, str] = {}
     for entry in entries.values():

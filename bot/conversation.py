@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 
 from .content import Content, Entry, Intent
 from .faq import Matcher
+from .interview import Interview, is_interview_button
+from .replies import Button, Input, Reply, User
 from .smalltalk import SmallTalk
 from .store import Store
 from .text import Normalizer, fold
@@ -32,7 +34,9 @@ DIAGNOSTIC = "diag"
 COORDINATION = "coord"
 FEEDBACK = "f:"  # f:+:<entry id> or f:-:<entry id>
 
-# What the three paths of the welcome open, until the questionnaire and the hand-off exist.
+COORDINATION_LABEL = "📍 Contacter ma coordination régionale"
+
+# What the paths of the welcome open when the questionnaire or the hand-off is not available.
 DIAGNOSTIC_ENTRY = "lancer-diagnostic"
 COORDINATION_ENTRY = "lancer-coordination"
 
@@ -42,54 +46,6 @@ START_PAYLOADS = {"question": ASK, "diagnostic": DIAGNOSTIC, "coordination": COO
                   "themes": THEMES, "glossaire": GLOSSARY}
 START_THEME = "theme-"
 START_ENTRY = "q-"
-
-
-@dataclass(frozen=True)
-class User:
-    """Who speaks: the channel and the user's id in it. No name is needed by the core."""
-
-    channel: str
-    id: str
-
-
-@dataclass(frozen=True)
-class Input:
-    """One thing a user did: typed ``text``, pressed a ``button``, or sent a ``command``."""
-
-    user: User
-    text: str = ""
-    button: str | None = None
-    command: str | None = None
-    args: str = ""
-    media: str | None = None  # something that is not text: "sticker", "photo", "voice"…
-    name: str = ""  # the user's first name, if the channel knows it (used to greet)
-
-
-@dataclass(frozen=True)
-class Button:
-    label: str
-    data: str
-
-
-@dataclass(frozen=True)
-class Reply:
-    """One message of the assistant. ``title`` and ``source`` are shown apart by rich channels."""
-
-    text: str
-    title: str = ""
-    source: str = ""
-    buttons: tuple[tuple[Button, ...], ...] = ()
-    entry_id: str | None = None
-    kind: str = "info"  # answer, suggest, fallback, smalltalk, menu, info, error, ack
-    intent: str | None = None  # the small-talk intent or out-of-scope subject recognised
-    replaces: bool = False  # navigation: rich channels may edit the pressed message instead
-
-    def plain(self) -> str:
-        """The reply as plain text, as a user would read it (without the buttons)."""
-        parts = [p for p in (self.title, self.text) if p]
-        if self.source:
-            parts.append(self.source)
-        return "\n\n".join(parts)
 
 
 @dataclass
@@ -102,10 +58,17 @@ class Conversation:
     matcher: Matcher = field(init=False)
     smalltalk: SmallTalk = field(init=False)
 
+    interview: Interview | None = field(init=False)
+
     def __post_init__(self) -> None:
         normalizer = Normalizer(self.content.sms, self.content.synonyms)
         self.matcher = Matcher(self.content.entries.values(), normalizer)
         self.smalltalk = SmallTalk(self.content.smalltalk, self.content.out_of_scope, normalizer)
+        self.interview = None
+        if self.content.dialog is not None and self.content.territories is not None:
+            self.interview = Interview(
+                self.content.dialog, self.store, self.content.territories,
+                contact_button=Button(COORDINATION_LABEL, COORDINATION))
 
     # ----------------------------------------------------------------------------------------
     # Entry point
@@ -118,6 +81,12 @@ class Conversation:
             return self._button(inp)
         if inp.media is not None:
             return [Reply(self.content.message("non_text"), kind="error")]
+        if self.interview is not None and self.interview.in_progress(_key(inp.user)):
+            text = inp.text.strip()
+            if not text or len(text) > MAX_QUESTION_LENGTH:
+                return self._text(inp)  # the same kind refusal as outside the questionnaire
+            return self.interview.text(_key(inp.user), text,
+                                       lambda question: self._text(replace(inp, text=question)))
         return self._text(inp)
 
     # ----------------------------------------------------------------------------------------
@@ -125,8 +94,17 @@ class Conversation:
 
     def _command(self, inp: Input) -> list[Reply]:
         command = inp.command.lower().lstrip("/") if inp.command else ""
+        interview, key = self.interview, _key(inp.user)
         if command == "start":
+            if interview is not None and interview.in_progress(key):
+                interview.pause(key)  # the menu takes over; the answers wait
             return self._start(inp)
+        if command == "diagnostic" and interview is not None:
+            return interview.start(key)
+        if command == "reprendre" and interview is not None:
+            return interview.resume(key)
+        if command == "annuler" and interview is not None and interview.in_progress(key):
+            return interview.pause(key)
         if command in ("aide", "help"):
             return [self.help()]
         if command in ("themes", "thèmes"):
@@ -154,7 +132,11 @@ class Conversation:
             return [Reply(self.content.message("ask"), buttons=self._menu_buttons(),
                           kind="menu")]
         if data == DIAGNOSTIC:
+            if self.interview is not None:
+                return self.interview.start(_key(inp.user))
             return [self.answer(self.content.entries[DIAGNOSTIC_ENTRY])]
+        if self.interview is not None and is_interview_button(data):
+            return self.interview.button(_key(inp.user), data)
         if data == COORDINATION:
             return [self.answer(self.content.entries[COORDINATION_ENTRY])]
         if data.startswith(FEEDBACK):
@@ -258,7 +240,7 @@ class Conversation:
         return Reply(f"{hello}\n{self.content.message('welcome')}", kind="menu", buttons=(
             (Button("❓ Poser une question", ASK),),
             (Button("🧭 Mon projet est-il un PTCE ?", DIAGNOSTIC),),
-            (Button("📍 Contacter ma coordination régionale", COORDINATION),),
+            (Button(COORDINATION_LABEL, COORDINATION),),
         ))
 
     def help(self) -> Reply:
@@ -301,3 +283,8 @@ class Conversation:
     def _menu_buttons() -> tuple[tuple[Button, ...], ...]:
         return ((Button("📚 Parcourir les thèmes", THEMES),),
                 (Button("🔤 Glossaire des sigles", GLOSSARY),))
+
+
+def _key(user: User) -> str:
+    """A user's key in the store: channel and id."""
+    return f"{user.channel}:{user.id}"

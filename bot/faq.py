@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -39,6 +40,9 @@ _CANDIDATES = 12  # entries re-ranked with rapidfuzz
 _TYPO_DISCOUNT = 0.8  # a corrected word weighs less than a word typed right
 _TYPO_MIN_LENGTH = 5  # shorter words are too easily "corrected" into another word
 _TYPO_CUTOFF = 80  # rapidfuzz ratio: one edit in five letters
+
+_LONG_QUESTION = 12  # content words; longer messages are also ranked on their question part
+_SENTENCE_END = re.compile(r"(?<=[.?!…])\s+")
 
 Status = Literal["answer", "suggest", "none"]
 
@@ -158,8 +162,20 @@ class Matcher:
     # ----------------------------------------------------------------------------------------
 
     def match(self, question: str) -> Match:
-        """Rank the entries for ``question`` and decide what to do with the ranking."""
-        return decide(self.rank(question), self.tuning)
+        """Rank the entries for ``question`` and decide what to do with the ranking.
+
+        A long message that tells its context before asking ("Je suis élue d'une commune
+        rurale… Comment une collectivité peut-elle aider ?") is also ranked on its question
+        sentences alone; each entry keeps its better score."""
+        ranking = self.rank(question)
+        focus = question_sentences(question)
+        if focus and len(self.normalizer.content_words(question)) > _LONG_QUESTION:
+            best = {s.entry_id: s.score for s in ranking}
+            for scored in self.rank(focus):
+                best[scored.entry_id] = max(best.get(scored.entry_id, 0.0), scored.score)
+            ranking = tuple(sorted((Scored(e, s) for e, s in best.items()),
+                                   key=lambda s: s.score, reverse=True)[:_CANDIDATES])
+        return decide(ranking, self.tuning)
 
     def rank(self, question: str) -> tuple[Scored, ...]:
         """The best entries for ``question``, best first, with their combined scores."""
@@ -256,6 +272,16 @@ class Matcher:
         if found is None:
             return None
         return self._surface[found[0]], found[1] / 100
+
+
+def question_sentences(text: str) -> str | None:
+    """The last one or two sentences ending with "?" of a message of several sentences (its
+    last sentence if none does); None for a single sentence."""
+    sentences = [s for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+    if len(sentences) < 2:
+        return None
+    questions = [s for s in sentences if s.rstrip().endswith("?")]
+    return " ".join(questions[-2:]) if questions else sentences[-1]
 
 
 def decide(ranking: tuple[Scored, ...], tuning: Tuning = DEFAULT_TUNING) -> Match:

@@ -7,6 +7,7 @@ addresses and phone numbers masked — so that maintainers can improve the knowl
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sqlite3
@@ -67,6 +68,14 @@ class Store:
                  "last_seen": str, "blocked_at": str},
                 pk=("channel", "user_id"),
             )
+        if "sessions" not in self.db.table_names():
+            # One questionnaire: its answers and position (JSON), so that it survives restarts.
+            self.db["sessions"].create(
+                {"id": int, "user_key": str, "version": str, "status": str, "state": str,
+                 "verdict": str, "region": str, "created": str, "updated": str},
+                pk="id",
+            )
+            self.db["sessions"].create_index(["user_key", "status"])
         if "unanswered" not in self.db.table_names():
             self.db["unanswered"].create(
                 {"key": str, "text": str, "outcome": str, "count": int,
@@ -129,6 +138,27 @@ class Store:
         row = next(self.db.query("SELECT active FROM users WHERE channel = ? AND user_id = ?",
                                  [channel, user_id]), None)
         return row is None or bool(row["active"])
+
+    def open_session(self, user_key: str) -> dict[str, Any] | None:
+        """The user's questionnaire in progress or paused, the latest one, if any."""
+        row = next(self.db.query(
+            "SELECT * FROM sessions WHERE user_key = ? AND status IN ('active', 'paused') "
+            "ORDER BY id DESC LIMIT 1", [user_key]), None)
+        if row is not None:
+            row["state"] = json.loads(row["state"])
+        return row
+
+    def save_session(self, session: dict[str, Any]) -> int:
+        """Insert or update a questionnaire session; returns its id."""
+        row = {**session, "state": json.dumps(session["state"], ensure_ascii=False),
+               "updated": now()}
+        row.setdefault("created", row["updated"])
+        with self.db.conn:
+            if row.get("id") is None:
+                row.pop("id", None)
+                return int(self.db["sessions"].insert(row).last_pk)
+            self.db["sessions"].update(row["id"], row)
+            return int(row["id"])
 
     def unanswered(self, limit: int = 50) -> list[dict[str, Any]]:
         """Unanswered questions, most frequent first."""

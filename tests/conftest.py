@@ -9,7 +9,8 @@ import pytest
 
 from bot import content as content_module
 from bot.content import Content
-from bot.conversation import Conversation, Input, Reply, User
+from bot.conversation import Conversation
+from bot.replies import Input, Reply, User
 from bot.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent

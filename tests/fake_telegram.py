@@ -168,6 +168,7 @@ class FakeTelegram:
         self.blocked: set[int] = set()  # chats whose user blocked the bot
         self.webhook: dict[str, Any] | None = None  # set by setWebhook
         self._failures: list[Failure] = []
+        self.last_sent_at = 0.0  # time.monotonic() of the latest record of :attr:`sent`
 
     # ------------------------------------------------------------------------------------
     # Server
@@ -377,6 +378,7 @@ class FakeTelegram:
         sent = Sent(method, chat_id, message_id, text, raw, buttons, **extra)
         self.messages[chat_id][message_id] = sent
         self.sent.append(sent)
+        self.last_sent_at = time.monotonic()
         self._new_sent.set()
         return self._message_json(sent)
 
@@ -538,14 +540,21 @@ class FakeTelegram:
         if action == "send_text":
             for item in body["messages"]:
                 self.send_text(FakeUser(item["user"]), item["text"])
-            return web.json_response({"ok": True})
+            # ``at``: when the updates became available, on this machine's monotonic clock.
+            return web.json_response({"ok": True, "at": time.monotonic()})
         if action == "stats":
-            per_chat: dict[int, int] = defaultdict(int)
-            for sent in self.sent:
-                per_chat[sent.chat_id] += 1
-            return web.json_response({"sent": len(self.sent), "rejected": len(self.rejected),
-                                      "per_chat": per_chat,
-                                      "pending_updates": len(self._updates)})
+            return web.json_response(self._stats())
+        if action == "wait":
+            # Return once the bot has sent ``sent`` messages (or after ``timeout`` seconds),
+            # without the caller having to poll.
+            target, timeout = int(body["sent"]), float(body.get("timeout", 60))
+            deadline = time.monotonic() + timeout
+            while len(self.sent) < target and time.monotonic() < deadline:
+                self._new_sent.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._new_sent.wait(),
+                                           max(0.0, deadline - time.monotonic()))
+            return web.json_response(self._stats())
         if action == "reset":
             self.sent.clear()
             self.messages.clear()
@@ -553,6 +562,14 @@ class FakeTelegram:
             self.calls.clear()
             return web.json_response({"ok": True})
         return _error(404, "Not Found")
+
+    def _stats(self) -> dict[str, Any]:
+        per_chat: dict[int, int] = defaultdict(int)
+        for sent in self.sent:
+            per_chat[sent.chat_id] += 1
+        return {"sent": len(self.sent), "rejected": len(self.rejected), "per_chat": per_chat,
+                "pending_updates": len(self._updates), "chat_actions": len(self.chat_actions),
+                "last_sent_at": self.last_sent_at}
 
 
 def _error(status: int, description: str, retry_after: int | None = None) -> web.Response:

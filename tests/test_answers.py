@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.conversation import ENTRY, Input, User
+from bot.conversation import ENTRY
+from bot.replies import Input, User
 
 
 @pytest.mark.parametrize(

@@ -99,14 +99,16 @@ async def test_each_path_of_the_welcome_leads_somewhere(bot):
     await bot.say(LEA, "/start")
     [ask] = await bot.press(LEA, "❓ Poser une question")
     assert "écrivez votre question" in ask.text
-    [diagnostic] = await bot.press(LEA, "🧭 Mon projet est-il un PTCE ?")
-    assert "questionnaire" in diagnostic.text and "Bientôt" in diagnostic.text
+    intro, first = await bot.press(LEA, "🧭 Mon projet est-il un PTCE ?", count=2)
+    assert "Une vingtaine de questions" in intro.text
+    assert "qui répond à ce questionnaire ?" in first.text and "⏸ Pause" in first.labels
+    await bot.press(LEA, "⏸ Pause")
     [coordination] = await bot.press(LEA, "📍 Contacter ma coordination régionale")
     assert coordination.text.startswith("Être mis en relation avec ma coordination")
 
 
 @pytest.mark.parametrize(("payload", "expected"), [
-    ("diagnostic", "Mon projet est-il un PTCE ? Le questionnaire"),
+    ("diagnostic", "🧭 Mon projet est-il un PTCE ?"),
     ("coordination", "Être mis en relation avec ma coordination régionale"),
     ("q-def-article9", "article 9"),
     ("theme-definition", "choisissez une question"),

@@ -11,9 +11,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from test_cli import COMMAND
 
 from fake_telegram import TOKEN, FakeTelegram, FakeUser
-from test_cli import COMMAND
 
 LEA = FakeUser(2001, "Léa")
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from bot.conversation import Conversation, Input, User
+from bot.conversation import Conversation
+from bot.replies import Input, User
 from bot.store import Store
 
 

@@ -7,7 +7,8 @@ from typing import TextIO
 
 from rapidfuzz import fuzz
 
-from ..conversation import Button, Conversation, Input, Reply, User
+from ..conversation import Conversation
+from ..replies import Button, Input, Reply, User
 from ..text import fold
 
 PROMPT = "vous › "

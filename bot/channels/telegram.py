@@ -41,7 +41,8 @@ from telegram.ext import (
     filters,
 )
 
-from ..conversation import FEEDBACK, Button, Conversation, Input, Reply, User
+from ..conversation import FEEDBACK, Conversation
+from ..replies import Button, Input, Reply, User
 
 logger = logging.getLogger(__name__)
 
