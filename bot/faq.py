@@ -52,14 +52,14 @@ class Tuning:
     """Signal weights and decision thresholds. The defaults were calibrated on
     ``tests/data/faq_dev.yaml`` with ``python -m bot.bench --calibrate``."""
 
-    phrasing: float = 0.40
-    coverage: float = 0.25
-    answer: float = 0.10
+    phrasing: float = 0.375
+    coverage: float = 0.29
+    answer: float = 0.085
     fuzzy: float = 0.25
     recall: float = 0.0  # share of the closest phrasing found in the question
     unknown_weight: float = 1.0  # an unknown word weighs this times the rarest known word
     answer_threshold: float = 0.60  # below: never answer directly
-    clear_margin: float = 0.06  # the best must lead the runner-up by this much to be answered
+    clear_margin: float = 0.08  # the best must lead the runner-up by this much to be answered
     suggest_threshold: float = 0.42  # below: no suggestion either
     suggest_band: float = 0.12  # suggestions are the candidates within this band of the best
     max_suggestions: int = 3

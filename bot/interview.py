@@ -365,7 +365,8 @@ class Interview:
             rows.append((Button(self.m["btn_validate"], f"{VALIDATE}{question.id}"),))
         if question.optional:
             rows.append((Button(self.m["btn_skip"], f"{SKIP}{question.id}"),))
-        return Reply(text, buttons=(*rows, *self._nav(question)), kind="question")
+        return Reply(text, buttons=(*rows, *self._nav(question)), kind="question",
+                     expects_text=question.type in (NUMBER, TEXT, DEPARTMENT))
 
     def _nav(self, question: Question) -> tuple[tuple[Button, ...], ...]:
         return ((Button(self.m["btn_back"], BACK),

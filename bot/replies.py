@@ -58,6 +58,7 @@ class Reply:
     intent: str | None = None  # the small-talk intent or out-of-scope subject recognised
     replaces: bool = False  # navigation: rich channels may edit the pressed message instead
     attachments: tuple[Attachment, ...] = ()  # sent after the text
+    expects_text: bool = False  # the answer is typed (a number, a name): digits are not choices
 
     def plain(self) -> str:
         """The reply as plain text, as a user would read it (without the buttons)."""

@@ -135,7 +135,11 @@ def parse_department(text: str, territories: Territories) -> list[Department]:
     it has at most four ("corse", "bretagne"); a larger region gives [].
     """
     words = _words(text)
-    by_code = _dedupe(d for w in words for d in _from_code(w, territories))
+    alone = _strip_filler(words)
+    # A single digit is a code when it is the whole answer ("1" for "01"), not in a sentence
+    # ("3 salariés dans la Drôme").
+    code_words = [w for w in words if _is_code(w) and (len(w) > 1 or alone == [w])]
+    by_code = _dedupe(d for w in code_words for d in _from_code(w, territories))
     words = _strip_filler([w for w in words if not _is_code(w)])
     by_name = _from_name(words, territories) if words else []
     if by_code and by_name:

@@ -105,3 +105,64 @@ def test_the_cli_exits_non_zero_on_broken_content(content_copy, monkeypatch, cap
     assert main(["check"]) == 1
     out = capsys.readouterr().out
     assert f"{path}:" in out and "1 problème(s)" in out
+
+
+# --------------------------------------------------------------------------------------------
+# The questionnaire (dialogs/qualification.yaml) and the territories
+
+
+def _dialog(root: Path) -> Path:
+    return root / "dialogs" / "qualification.yaml"
+
+
+def test_a_question_that_can_never_be_asked_is_reported(content_copy):
+    path = _dialog(content_copy)
+    line = _edit(path, "    when: {question: nature, in: [cluster]}\n",
+                 "    when: {all: [{question: nature, in: [cluster]}, "
+                 "{question: nature, in: [scic]}]}\n")
+    assert f"{path}:{line}: question « cluster_ess » : sa condition ne peut jamais être vraie, " \
+           "elle ne sera jamais posée" in _problems(content_copy)
+
+
+def test_a_condition_on_a_later_question_is_reported(content_copy):
+    path = _dialog(content_copy)
+    line = _edit(path, "    when: {question: nature, in: [scic]}\n",
+                 "    when: {question: strategy, in: [none]}\n")
+    assert any(p.startswith(f"{path}:{line}:") and "posée après" in p
+               for p in _problems(content_copy))
+
+
+def test_an_option_that_feeds_nothing_is_reported(content_copy):
+    path = _dialog(content_copy)
+    line = _edit(path, '      - {id: talks, label: "En discussion", criteria: {L3: partial}, '
+                       'profile: {partenariats: 1}}\n',
+                 '      - {id: talks, label: "En discussion"}\n')
+    assert f"{path}:{line}: question « classic » : l'option « talks » ne nourrit rien (ni " \
+           "critère, ni point, ni condition)" in _problems(content_copy)
+
+
+def test_unknown_criteria_objectives_and_options_are_reported(content_copy):
+    path = _dialog(content_copy)
+    first = _edit(path, "criteria: {L3: met}, profile: {partenariats: 3, dynamisme: 2}",
+                  "criteria: {L9: met}, profile: {partenariat: 3, dynamisme: 2}")
+    second = _edit(path, "{question: classic, in: [several, one]}",
+                   "{question: classic, in: [several, plusieurs]}")
+    problems = _problems(content_copy)
+    assert f"{path}:{first}: question « classic » : critère « L9 » inconnu" in problems
+    assert f"{path}:{first}: question « classic » : objectif « partenariat » inconnu" in problems
+    assert f"{path}:{second}: eligibility « une_hors_ess » : « classic » n'a pas d'option " \
+           "« plusieurs »" in problems
+
+
+def test_yes_and_no_as_ids_get_a_helpful_message(content_copy):
+    path = _dialog(content_copy)
+    line = _edit(path, "      - id: wider\n", "      - id: yes\n")
+    assert any(p.startswith(f"{path}:{line}:") and "mettez-les entre guillemets" in p
+               for p in _problems(content_copy))
+
+
+def test_a_department_in_an_unknown_region_is_reported(content_copy):
+    path = content_copy / "knowledge" / "territories.yaml"
+    line = _edit(path, "region: auvergne-rhone-alpes}", "region: rhone-alpes}")
+    problems = _problems(content_copy)
+    assert any(p.startswith(f"{path}:{line}:") and "rhone-alpes" in p for p in problems)

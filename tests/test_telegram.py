@@ -351,3 +351,30 @@ async def test_the_token_never_appears_in_logs(content, store, caplog):
     assert "getUpdates" in caplog.text  # request URLs were logged…
     assert TOKEN not in caplog.text  # …without the token
     assert "123456789:" not in caplog.text
+
+
+# --------------------------------------------------------------------------------------------
+# The questionnaire on Telegram
+
+
+async def test_the_questionnaire_sends_its_verdict_chart_and_report(bot):
+    await bot.say(LEA, "/start")
+    await bot.press(LEA, "🧭 Mon projet est-il un PTCE ?", count=2)
+    await bot.press(LEA, "Je porte le projet (ou j'en suis membre)")
+    await bot.say(LEA, "<Léa & Co>")  # the project's name, with HTML characters
+    [confirm] = await bot.say(LEA, "drome")
+    assert confirm.labels[0] == "Drôme (26)"
+    await bot.press(LEA, "Drôme (26)")
+    await bot.press(LEA, "Un bassin de vie, un pays, une vallée")
+    await bot.press(LEA, "Rural")
+    await bot.press(LEA, "Un groupement d'employeurs ou un GEIQ")
+    [recap] = await bot.press(LEA, "Non, elle agit seule")
+    assert recap.text.startswith("📋 Récapitulatif")
+    assert "→ <Léa & Co>" in recap.text
+    verdict, advice, photo, document = await bot.press(LEA, "✅ Voir le résultat", count=4)
+    assert verdict.text.startswith("🧭 Pas (encore) un PTCE en l'état")
+    assert advice.text.startswith("Éligible aux appels de l'État")
+    assert photo.method == "sendPhoto" and photo.file_bytes.startswith(b"\x89PNG")
+    assert document.method == "sendDocument" and document.file_name.endswith(".html")
+    assert "&lt;Léa &amp; Co&gt;" in document.file_bytes.decode()
+    assert bot.fake.rejected == []

@@ -286,6 +286,11 @@ def test_never_more_than_four_candidates(territories):
         assert len(parse_department(typed, territories)) <= 4, typed
 
 
+def test_a_count_in_a_sentence_is_no_code(territories):
+    assert codes("nous avons 3 salariés dans la Drôme", territories) == ["26"]
+    assert codes("le 1", territories) == ["01"]
+
+
 def test_a_name_and_a_code_that_agree_give_one_answer(territories):
     assert codes("Drôme 26", territories) == ["26"]
     assert codes("75011 Paris", territories) == ["75"]

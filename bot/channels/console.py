@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TextIO
 
 from rapidfuzz import fuzz
 
 from ..conversation import Conversation
 from ..replies import Button, Input, Reply, User
+from ..store import default_path
 from ..text import fold
 
 PROMPT = "vous › "
@@ -16,22 +18,26 @@ QUIT = {"/quitter", "/quit", "/exit", "quitter"}
 
 
 def render(reply: Reply) -> tuple[str, list[Button]]:
-    """A reply as terminal text, with its buttons numbered from 1."""
+    """A reply as terminal text, with its buttons numbered from 1 — or, when the answer is to
+    be typed (a number…), shown by label only, so that digits stay answers."""
     buttons = [b for row in reply.buttons for b in row]
     lines = [reply.plain()]
-    if buttons:
+    if buttons and reply.expects_text:
+        lines += ["", "  " + " · ".join(f"[{b.label}]" for b in buttons)]
+    elif buttons:
         lines.append("")
         lines += [f"  {n}. {b.label}" for n, b in enumerate(buttons, 1)]
     return "\n".join(lines), buttons
 
 
-def to_input(user: User, line: str, buttons: list[Button]) -> Input:
-    """What the user typed: a command, the number or label of a button, or a question."""
+def to_input(user: User, line: str, buttons: list[Button], numbered: bool = True) -> Input:
+    """What the user typed: a command, the number (if ``numbered``) or label of a button, or
+    a question."""
     line = line.strip()
     if line.startswith("/") and len(line) > 1:
         command, _, args = line[1:].partition(" ")
         return Input(user, command=command, args=args.strip())
-    if line.isdigit() and 1 <= int(line) <= len(buttons):
+    if numbered and line.isdigit() and 1 <= int(line) <= len(buttons):
         return Input(user, button=buttons[int(line) - 1].data)
     for button in buttons:
         if fold(line) and fuzz.ratio(fold(line), fold(button.label)) >= 90:
@@ -39,11 +45,25 @@ def to_input(user: User, line: str, buttons: list[Button]) -> Input:
     return Input(user, text=line)
 
 
+def save_attachments(reply: Reply, folder: Path) -> list[str]:
+    """Write the reply's files (chart, report) into ``folder``; one line per file to show."""
+    lines = []
+    for attachment in reply.attachments:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / attachment.filename
+        path.write_bytes(attachment.data)
+        lines.append(f"📎 {attachment.caption} → {path}")
+    return lines
+
+
 def chat(conversation: Conversation, stdin: TextIO, write: Callable[[str], None],
-         user_id: str = "console") -> None:
-    """Run a console chat until end of input or ``/quitter``."""
+         user_id: str = "console", files: Path | None = None) -> None:
+    """Run a console chat until end of input or ``/quitter``; files sent by the assistant
+    (chart, report) are saved in ``files`` (default: ``rapports/`` beside the database)."""
+    files = files or default_path().parent / "rapports"
     user = User("console", user_id)
     text, buttons = render(conversation.welcome())
+    numbered = True
     write(f"{text}\n\n(Tapez le numéro d'un choix, votre question, ou /quitter pour sortir.)\n")
     while True:
         write(PROMPT)
@@ -53,6 +73,8 @@ def chat(conversation: Conversation, stdin: TextIO, write: Callable[[str], None]
             return
         if not line.strip():
             continue
-        for reply in conversation.handle(to_input(user, line, buttons)):
+        for reply in conversation.handle(to_input(user, line, buttons, numbered)):
             text, buttons = render(reply)
-            write(f"\n{text}\n\n")
+            numbered = not reply.expects_text
+            attached = "".join(f"{saved}\n" for saved in save_attachments(reply, files))
+            write(f"\n{text}\n{attached}\n")

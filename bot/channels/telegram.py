@@ -22,6 +22,7 @@ from telegram import (
     BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     LinkPreviewOptions,
     Message,
     MessageEntity,
@@ -42,7 +43,7 @@ from telegram.ext import (
 )
 
 from ..conversation import FEEDBACK, Conversation
-from ..replies import Button, Input, Reply, User
+from ..replies import Attachment, Button, Input, Reply, User
 
 logger = logging.getLogger(__name__)
 
@@ -410,6 +411,8 @@ class TelegramChannel:
                 for n, chunk in enumerate(chunks):
                     markup = keyboard(reply.buttons) if n == len(chunks) - 1 else None
                     await self._send_html(context, chat.id, chunk, markup)
+                for attachment in reply.attachments:
+                    await self._send_file(context, chat.id, attachment)
         except Forbidden:
             # The user blocked the bot: note it once, do not retry.
             logger.info("Utilisateur %s injoignable (bot bloqué) : marqué inactif.",
@@ -431,6 +434,17 @@ class TelegramChannel:
             logger.error("HTML refusé par Telegram, envoi en texte brut : %s", exc.message)
             await context.bot.send_message(chat_id, html.unescape(_strip_tags(text)),
                                            reply_markup=markup)
+
+    @staticmethod
+    async def _send_file(context: ContextTypes.DEFAULT_TYPE, chat_id: int,
+                         attachment: Attachment) -> None:
+        """The profile chart as a photo, the report as a document."""
+        upload = InputFile(attachment.data, filename=attachment.filename)
+        caption = attachment.caption[:MessageLimit.CAPTION_LENGTH]
+        if attachment.kind == "photo":
+            await context.bot.send_photo(chat_id, upload, caption=caption)
+        else:
+            await context.bot.send_document(chat_id, upload, caption=caption)
 
     async def _edit(self, message: Message, reply: Reply) -> bool:
         """Replace ``message`` by ``reply`` (theme navigation); False if it cannot be done."""

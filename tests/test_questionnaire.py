@@ -1,0 +1,308 @@
+"""« Mon projet est-il un PTCE ? » through the core, as a founder answers it.
+
+Answer profiles come from the seeds: a long-standing grouping (Pôle Sud Archer, Domb'Innov), an
+emerging project, an employer group alone, a competitiveness cluster, an ESS core whose
+classical enterprises are still in talks.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.conversation import DIAGNOSTIC, Conversation
+from bot.replies import Input, Reply, User
+from bot.store import Store
+
+# A long-standing grouping, like Pôle Sud Archer (Romans-sur-Isère, 2007): many ESS
+# structures, companies, the local authorities, a shared strategy, a full-time animation.
+POLE_SUD_ARCHER: dict[str, Any] = {
+    "role": "founder", "project_name": "Pôle Sud Archer", "department": "romans 26100",
+    "territory_kind": "basin", "context": "industrial", "nature": "grouping",
+    "ess_count": "ten_plus", "initiator": "ess", "classic": "several",
+    "partners": ["commune", "dept_region", "training"], "members_total": "40",
+    "strategy": "structure", "duration": "gt_3", "pooling": ["skills", "premises", "jobs"],
+    "animation": "full_time", "animation_funding": ["fees", "authorities", "turnover"],
+    "governance": "formal", "description": "Une filière locale de la chaussure et des services",
+    "activity": "running", "innovation": ["social", "sector"], "impacts": ["jobs", "needs"],
+    "values": ["solidarity", "trust"], "charter_known": "signed",
+}
+EMERGING = {**POLE_SUD_ARCHER, "project_name": "Deux assos en Creuse", "department": "creuse",
+            "ess_count": "two_four", "classic": "none", "partners": ["none"],
+            "members_total": "2", "strategy": "drafting", "duration": "lt_1",
+            "pooling": ["knowledge"], "animation": "volunteers", "animation_funding": ["nothing"],
+            "governance": "informal", "activity": "planned"}
+ESS_CORE_COMPANIES_IN_TALKS = {**POLE_SUD_ARCHER, "classic": "talks"}
+
+
+class Founder:
+    """Plays a founder in a console-like channel: presses buttons, types answers."""
+
+    def __init__(self, conversation: Conversation, user_id: str = "founder") -> None:
+        self.conversation = conversation
+        self.user = User("test", user_id)
+        self.replies: list[Reply] = []  # the latest replies
+        self.seen: list[Reply] = []  # every reply, as the chat shows them
+
+    def _got(self, replies: list[Reply]) -> list[Reply]:
+        self.replies = replies
+        self.seen += replies
+        return replies
+
+    def start(self) -> list[Reply]:
+        return self.press_data(DIAGNOSTIC)
+
+    def press_data(self, data: str) -> list[Reply]:
+        return self._got(self.conversation.handle(Input(self.user, button=data)))
+
+    def press(self, label: str) -> list[Reply]:
+        """Press ``label`` on the latest message showing it."""
+        for reply in reversed(self.seen):
+            for row in reply.buttons:
+                for button in row:
+                    if button.label == label:
+                        return self.press_data(button.data)
+        shown = [b.label for r in self.seen[-3:] for row in r.buttons for b in row]
+        raise AssertionError(f"no button {label!r}; buttons: {shown}")
+
+    def type(self, text: str) -> list[Reply]:
+        return self._got(self.conversation.handle(Input(self.user, text=text)))
+
+    @property
+    def current(self) -> str | None:
+        """The question being asked (from its "Pourquoi ?" button), or "recap"."""
+        for reply in reversed(self.seen):
+            for row in reply.buttons:
+                for button in row:
+                    if button.data.startswith("dw:"):
+                        return button.data[3:]
+                    if button.data == "df":
+                        return "recap"
+        return None
+
+    def answer(self, profile: dict[str, Any]) -> list[str]:
+        """Answer every question from ``profile`` until the recap — or until a question whose
+        answer is None, left pending; return the questions asked."""
+        asked = []
+        while (question := self.current) not in ("recap", None):
+            value = profile[question]
+            if value is None:
+                return asked
+            asked.append(question)
+            buttons = {b.data: b for r in self.replies for row in r.buttons for b in row}
+            if isinstance(value, list):
+                for option in value:
+                    self.press_data(f"dt:{question}:{option}")
+                self.press_data(f"dv:{question}")
+            elif f"da:{question}:{value}" in buttons:
+                self.press_data(f"da:{question}:{value}")
+            else:
+                self.type(str(value))
+                picks = [d for d in (b.data for r in self.replies for row in r.buttons
+                                     for b in row) if d.startswith("dd:")]
+                if picks:  # a department: confirm the first suggestion
+                    self.press_data(picks[0])
+            assert len(asked) < 60, asked
+        return asked
+
+    def result(self) -> tuple[str, Reply]:
+        """See the result: the verdict text, and the reply carrying the chart and report."""
+        verdict, advice = self.press("✅ Voir le résultat")
+        return verdict.text, advice
+
+
+@pytest.fixture
+def founder(conversation: Conversation) -> Founder:
+    return Founder(conversation)
+
+
+# --------------------------------------------------------------------------------------------
+# Verdicts
+
+
+def test_a_long_standing_grouping_is_a_ptce_with_chart_and_report(founder):
+    founder.start()
+    founder.answer(POLE_SUD_ARCHER)
+    verdict, advice = founder.result()
+    assert verdict.startswith("🧭 PTCE\n")
+    assert "Existant" in verdict
+    for criterion in ("L1", "L2", "L3", "L4", "L5", "L6", "L7", "L8"):
+        assert f"✅ {criterion} " in verdict
+    assert "« pour mettre en œuvre une stratégie commune et continue »" in verdict
+    assert "Éligible aux appels de l'État en l'état (décret 2015-431) : oui." in advice.text
+    photo, document = advice.attachments
+    assert photo.kind == "photo" and photo.data.startswith(b"\x89PNG")
+    assert document.kind == "document" and document.filename.endswith(".html")
+    report = document.data.decode()
+    assert "Pôle Sud Archer" in report and "Drôme (26)" in report
+    assert "2026.11-1" in report  # the questionnaire version
+
+
+def test_an_emerging_project_is_in_the_making_with_its_missing_criteria(founder):
+    founder.start()
+    founder.answer(EMERGING)
+    verdict, advice = founder.result()
+    assert verdict.startswith("🧭 PTCE en devenir")
+    assert "❌ L3 " in verdict and "❌ L4 " in verdict  # no company, no partner yet
+    assert "⚠️ L5 " in verdict  # a strategy being written
+    assert "✅ L1 " in verdict
+    assert "Émergent" in verdict
+    assert "pas encore, parce que" in advice.text
+    assert "Associer une ou deux entreprises classiques" in advice.text
+
+
+def test_an_employer_group_alone_stops_early_with_the_nuance(founder):
+    founder.start()
+    asked = founder.answer({**POLE_SUD_ARCHER, "nature": "employer_group", "tool_wider": "alone"})
+    assert asked[-1] == "tool_wider" and "ess_count" not in asked
+    verdict, _ = founder.result()
+    assert verdict.startswith("🧭 Pas (encore) un PTCE en l'état")
+    assert "n'est pas un PTCE à lui seul" in verdict
+    assert "un des outils" in verdict
+
+
+def test_an_employer_group_inside_a_wider_grouping_goes_on(founder):
+    founder.start()
+    asked = founder.answer({**POLE_SUD_ARCHER, "nature": "employer_group", "tool_wider": "wider"})
+    assert "ess_count" in asked
+    verdict, _ = founder.result()
+    assert verdict.startswith("🧭 PTCE\n") and "un des outils du pôle" in verdict
+
+
+def test_a_competitiveness_cluster_is_outside_the_scope(founder):
+    founder.start()
+    founder.answer({**POLE_SUD_ARCHER, "nature": "cluster", "cluster_ess": "alone"})
+    verdict, _ = founder.result()
+    assert verdict.startswith("🧭 Hors du champ des PTCE")
+    assert "innovation technologique" in verdict
+
+
+def test_an_ess_core_with_companies_in_talks_is_a_ptce_not_yet_eligible(founder):
+    founder.start()
+    founder.answer(ESS_CORE_COMPANIES_IN_TALKS)
+    verdict, advice = founder.result()
+    assert verdict.startswith("🧭 PTCE\n")
+    assert "⚠️ L3 " in verdict
+    assert ("Éligible aux appels de l'État en l'état (décret 2015-431) : pas encore, parce que "
+            "il faut au moins une entreprise hors ESS parmi les membres.") in advice.text
+
+
+# --------------------------------------------------------------------------------------------
+# Moving around
+
+
+def test_back_changes_the_previous_answer(founder):
+    founder.start()
+    founder.press("Je porte le projet (ou j'en suis membre)")
+    assert founder.current == "project_name"
+    founder.press("⬅ Retour")
+    assert founder.current == "role"
+    founder.press("J'accompagne le projet (DLA, réseau, CRESS…)")
+    founder.press("Passer cette question")
+    founder.answer(POLE_SUD_ARCHER)
+    recap = founder.replies[-1].text
+    assert "→ J'accompagne le projet (DLA, réseau, CRESS…)" in recap
+    assert "→ (question passée)" in recap
+
+
+def test_why_explains_the_criterion_behind_the_question(founder):
+    founder.start()
+    founder.answer({**POLE_SUD_ARCHER, "ess_count": None})  # stops at ess_count
+    [why] = founder.press("❔ Pourquoi ?")
+    assert "article 1er de la loi de 2014" in why.text
+    assert founder.current == "ess_count"  # still the question in progress
+
+
+def test_pause_and_resume_after_a_restart(content, tmp_path: Path):
+    db = tmp_path / "ptce.sqlite3"
+    before = Founder(Conversation(content, Store(db)))
+    before.start()
+    before.answer({**POLE_SUD_ARCHER, "strategy": None})
+    assert before.current == "strategy"
+    [paused] = before.press("⏸ Pause")
+    assert "vos réponses sont enregistrées" in paused.text
+    # The bot restarts: a new process, the same database file.
+    after = Founder(Conversation(content, Store(db)))
+    offer = after.start()
+    assert "Voulez-vous le reprendre" in offer[0].text
+    after.press("▶ Reprendre")
+    assert after.current == "strategy"
+    after.answer(POLE_SUD_ARCHER)
+    verdict, _ = after.result()
+    assert verdict.startswith("🧭 PTCE\n")
+
+
+def test_a_free_question_is_answered_then_the_question_is_asked_again(founder):
+    founder.start()
+    founder.answer({**POLE_SUD_ARCHER, "ess_count": None})
+    replies = founder.type("c'est quoi une SCIC ?")
+    assert replies[0].kind == "answer" and "SCIC" in replies[0].title
+    assert replies[-1].kind == "question" and founder.current == "ess_count"
+
+
+def test_an_invalid_number_is_explained_and_asked_again(founder):
+    founder.start()
+    founder.answer({**POLE_SUD_ARCHER, "members_total": None})
+    error, _ = founder.type("beaucoup")
+    assert "Tapez un nombre entier entre 1 et 1000" in error.text
+    assert founder.current == "members_total"
+    founder.type("0")
+    [way_out] = founder.type("mille deux cents")
+    labels = [b.label for row in way_out.buttons for b in row]
+    assert labels == ["Passer cette question", "⏸ Pause", "Réessayer"]
+    founder.press("Passer cette question")
+    assert founder.current == "strategy"
+
+
+@pytest.mark.parametrize(("typed", "department"), [
+    ("drome", "Drôme (26)"), ("pas de calais", "Pas-de-Calais (62)"), ("2A", "Corse-du-Sud (2A)"),
+    ("974", "La Réunion (974)"), ("26100", "Drôme (26)"),
+])
+def test_a_department_is_understood_and_confirmed_with_a_button(founder, typed, department):
+    founder.start()
+    founder.answer({**POLE_SUD_ARCHER, "department": None})
+    [confirm] = founder.type(typed)
+    labels = [b.label for row in confirm.buttons for b in row]
+    assert labels[0] == department
+    founder.press(department)
+    assert founder.current == "territory_kind"
+
+
+def test_an_unknown_department_is_explained(founder):
+    founder.start()
+    founder.answer({**POLE_SUD_ARCHER, "department": None})
+    error, _ = founder.type("Atlantide")
+    assert "Je ne reconnais pas ce département" in error.text
+
+
+def test_the_recap_lets_the_user_change_an_answer(founder):
+    founder.start()
+    founder.answer(POLE_SUD_ARCHER)
+    founder.press("✏️ 9. Oui, plusieurs")  # classical companies
+    assert founder.current == "classic"
+    founder.press("En discussion")
+    assert founder.current == "recap"
+    verdict, advice = founder.result()
+    assert "⚠️ L3 " in verdict and "pas encore" in advice.text
+
+
+def test_a_stale_button_reasks_the_current_question(founder):
+    founder.start()
+    founder.press("Je porte le projet (ou j'en suis membre)")
+    replies = founder.press_data("da:role:adviser")  # the first question's button, again
+    assert "Ce bouton concerne une question précédente" in replies[0].text
+    assert founder.current == "project_name"
+
+
+def test_a_multiple_choice_needs_at_least_one_option(founder):
+    founder.start()
+    founder.answer({**POLE_SUD_ARCHER, "partners": None})
+    [hint] = founder.press_data("dv:partners")
+    assert "Valider" in hint.text
+    founder.press("Commune ou intercommunalité")
+    founder.press("Aucun pour l'instant")  # exclusive: clears the others
+    labels = [b.label for row in founder.replies[0].buttons for b in row]
+    assert founder.replies[0].replaces  # Telegram edits the question in place
+    assert "✅ Aucun pour l'instant" in labels and "Commune ou intercommunalité" in labels
