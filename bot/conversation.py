@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from .adviser import AdviserDesk, is_adviser_button
 from .content import Content, Entry, Intent
 from .faq import Matcher
-from .interview import Interview, is_interview_button
+from .interview import RESUME_PAYLOAD, Interview, is_interview_button
 from .replies import Button, Input, Reply, User
 from .smalltalk import SmallTalk
 from .store import Store
@@ -59,16 +60,19 @@ class Conversation:
     smalltalk: SmallTalk = field(init=False)
 
     interview: Interview | None = field(init=False)
+    advisers: AdviserDesk | None = field(init=False)
 
     def __post_init__(self) -> None:
         normalizer = Normalizer(self.content.sms, self.content.synonyms)
         self.matcher = Matcher(self.content.entries.values(), normalizer)
         self.smalltalk = SmallTalk(self.content.smalltalk, self.content.out_of_scope, normalizer)
         self.interview = None
+        self.advisers = None
         if self.content.dialog is not None and self.content.territories is not None:
             self.interview = Interview(
                 self.content.dialog, self.store, self.content.territories,
                 contact_button=Button(COORDINATION_LABEL, COORDINATION))
+            self.advisers = AdviserDesk(self.interview)
 
     # ----------------------------------------------------------------------------------------
     # Entry point
@@ -81,11 +85,14 @@ class Conversation:
             return self._button(inp)
         if inp.media is not None:
             return [Reply(self.content.message("non_text"), kind="error")]
-        if self.interview is not None and self.interview.in_progress(_key(inp.user)):
-            text = inp.text.strip()
-            if not text or len(text) > MAX_QUESTION_LENGTH:
-                return self._text(inp)  # the same kind refusal as outside the questionnaire
-            return self.interview.text(_key(inp.user), text,
+        key = _key(inp.user)
+        text = inp.text.strip()
+        if not text or len(text) > MAX_QUESTION_LENGTH:
+            return self._text(inp)  # the same kind refusal everywhere
+        if self.advisers is not None and self.advisers.pending(key):
+            return self.advisers.text(key, text)
+        if self.interview is not None and self.interview.in_progress(key):
+            return self.interview.text(key, text,
                                        lambda question: self._text(replace(inp, text=question)))
         return self._text(inp)
 
@@ -103,6 +110,8 @@ class Conversation:
             return interview.start(key)
         if command == "reprendre" and interview is not None:
             return interview.resume(key)
+        if command == "conseiller" and self.advisers is not None:
+            return self.advisers.command(key)
         if command == "annuler" and interview is not None and interview.in_progress(key):
             return interview.pause(key)
         if command in ("aide", "help"):
@@ -118,6 +127,8 @@ class Conversation:
     def _start(self, inp: Input) -> list[Reply]:
         """``/start``, possibly with a deep-link payload naming what to open."""
         payload = inp.args.strip()
+        if payload.startswith(RESUME_PAYLOAD) and self.interview is not None:
+            return self.interview.claim(_key(inp.user), payload[len(RESUME_PAYLOAD):])
         if payload in START_PAYLOADS:
             return self._button(Input(inp.user, button=START_PAYLOADS[payload]))
         if payload.startswith(START_THEME):
@@ -137,6 +148,8 @@ class Conversation:
             return [self.answer(self.content.entries[DIAGNOSTIC_ENTRY])]
         if self.interview is not None and is_interview_button(data):
             return self.interview.button(_key(inp.user), data)
+        if self.advisers is not None and is_adviser_button(data):
+            return self.advisers.button(_key(inp.user), data)
         if data == COORDINATION:
             return [self.answer(self.content.entries[COORDINATION_ENTRY])]
         if data.startswith(FEEDBACK):

@@ -212,6 +212,11 @@ REQUIRED_DIALOG_MESSAGES = (
     "result_strengths", "result_next_steps", "result_chart_caption", "result_report_caption",
     "first_question", "btn_back", "btn_why", "btn_pause", "btn_validate", "btn_skip",
     "btn_retry", "btn_resume", "btn_restart", "btn_result", "btn_contact",
+    "adviser_ask_structure", "adviser_menu", "adviser_ask_project", "adviser_no_sessions",
+    "adviser_sessions", "adviser_note_prompt", "adviser_note_saved", "adviser_link",
+    "adviser_handed_over", "adviser_not_yours", "adviser_structure_saved",
+    "resume_link_claimed", "resume_link_unknown", "btn_new_session", "btn_my_sessions",
+    "btn_change_structure", "btn_note", "btn_link",
 )
 
 

@@ -8,6 +8,7 @@ step, so that a restart — or a pause of several days — loses nothing.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -16,7 +17,7 @@ from typing import Any
 from . import questionnaire as logic
 from .dialog import DEPARTMENT, MULTI, NUMBER, SINGLE, TEXT, Dialog, Question
 from .replies import Attachment, Button, Reply
-from .results import Result
+from .results import AnswerLine, Result
 from .store import Store
 from .territory import Territories, parse_department
 
@@ -39,8 +40,11 @@ RESUME = "dr"
 RESTART = "dn"
 RETRY = "dy"
 FINISH = "df"
+NOTE = "dnote"  # adviser: a private note on the current section
+LINK = "dlink"  # adviser: a resume link for the founder
 PREFIXES = (ANSWER, TOGGLE, VALIDATE, PICK_DEPARTMENT, SKIP, WHY, EDIT)
-EXACT = (BACK, PAUSE, RESUME, RESTART, RETRY, FINISH)
+EXACT = (BACK, PAUSE, RESUME, RESTART, RETRY, FINISH, NOTE, LINK)
+RESUME_PAYLOAD = "reprise-"  # /start reprise-<token>
 
 
 def is_interview_button(data: str) -> bool:
@@ -66,19 +70,31 @@ class Session:
     started: str = field(default_factory=lambda: date.today().isoformat())
     verdict: str = ""
     region: str = ""
+    adviser_key: str | None = None  # the adviser who started it, in adviser mode
+    structure: str = ""  # the adviser's structure
+    project: str = ""
+    token: str | None = None  # resume link handed to the founder
+    notes: list[list[str]] = field(default_factory=list)  # adviser's private [section, note]
 
     _STATE = ("answers", "skipped", "history", "current", "selection", "candidates",
-              "failures", "editing", "started")
+              "failures", "editing", "started", "structure", "notes")
+
+    @property
+    def driven_by_adviser(self) -> bool:
+        return self.adviser_key is not None and self.adviser_key == self.user_key
 
     def to_row(self) -> dict[str, Any]:
         return {"id": self.id, "user_key": self.user_key, "version": self.version,
                 "status": self.status, "verdict": self.verdict, "region": self.region,
+                "adviser_key": self.adviser_key, "project": self.project, "token": self.token,
                 "state": {k: getattr(self, k) for k in self._STATE}}
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Session:
         session = cls(row["user_key"], row["version"], id=row["id"], status=row["status"],
-                      verdict=row.get("verdict") or "", region=row.get("region") or "")
+                      verdict=row.get("verdict") or "", region=row.get("region") or "",
+                      adviser_key=row.get("adviser_key"), project=row.get("project") or "",
+                      token=row.get("token"))
         for key in cls._STATE:
             if key in row["state"]:
                 setattr(session, key, row["state"][key])
@@ -94,6 +110,8 @@ class Interview:
         self.store = store
         self.territories = territories
         self.contact_button = contact_button
+        # How a deep link is written: the Telegram channel sets "https://t.me/<bot>?start=".
+        self.link_base = "/start "
         self.m = dialog.messages
 
     # ----------------------------------------------------------------------------------------
@@ -159,6 +177,12 @@ class Interview:
             if session.current != RECAP:
                 return self._stale(session)
             return self._finish(session)
+        if data == LINK and session.driven_by_adviser:
+            return [self._link(session)]
+        if data == NOTE and session.driven_by_adviser:
+            self.store.save_adviser(user_key, pending="note")
+            section = self.note_section(user_key) or ""
+            return [Reply(self.m["adviser_note_prompt"].format(section=section), kind="info")]
         kind, _, rest = data.partition(":")
         qid, _, value = rest.partition(":")
         if kind + ":" == WHY:
@@ -222,6 +246,78 @@ class Interview:
 
     # ----------------------------------------------------------------------------------------
     # Moving through the questions
+
+    # ----------------------------------------------------------------------------------------
+    # Adviser mode: sessions run by an adviser for a named project
+
+    def start_for_adviser(self, adviser_key: str, structure: str, project: str) -> list[Reply]:
+        """An adviser starts a session for ``project``: who answers and the project's name
+        are known already."""
+        self.store.pause_open_sessions(adviser_key)
+        session = Session(adviser_key, self.dialog.version, adviser_key=adviser_key,
+                          structure=structure, project=project)
+        for qid, value in (("role", "adviser"), ("project_name", project)):
+            if self.dialog.question(qid) is not None:
+                session.answers[qid] = value
+                session.history.append(qid)
+        self._advance(session)
+        intro = self.m["start"].format(title=self.dialog.title, intro=self.dialog.intro)
+        return [Reply(intro, kind="info"), self._ask(session)]
+
+    def note_section(self, user_key: str) -> str | None:
+        """The section of the question an adviser is on, for a note; None if not driving."""
+        session = self.session(user_key)
+        if session is None or not session.driven_by_adviser:
+            return None
+        question = self.dialog.question(session.current or "")
+        return question.section if question else self.m["result_next_steps"]
+
+    def add_note(self, user_key: str, note: str) -> list[Reply]:
+        session = self.session(user_key)
+        section = self.note_section(user_key)
+        if session is None or section is None:
+            return [Reply(self.m["no_session"], kind="error")]
+        session.notes.append([section, note])
+        self._save(session)
+        return [Reply(self.m["adviser_note_saved"].format(section=section), kind="info"),
+                self._ask(session)]
+
+    def reopen(self, adviser_key: str, session_id: int) -> list[Reply]:
+        """An adviser reopens one of their sessions: resume it, or see its result again."""
+        row = self.store.session(session_id)
+        if row is None or row.get("adviser_key") != adviser_key:
+            return [Reply(self.m["adviser_not_yours"], kind="error")]
+        session = Session.from_row(row)
+        if session.status == "done":
+            return self._result_replies(session, with_notes=True)
+        if session.user_key != adviser_key:
+            return [Reply(self.m["adviser_handed_over"], kind="info")]
+        self.store.pause_open_sessions(adviser_key)
+        session.status = "active"
+        self._save(session)
+        return [Reply(self.m["resumed"], kind="info"), self._ask(session)]
+
+    def claim(self, user_key: str, token: str) -> list[Reply]:
+        """A founder opens the resume link an adviser gave: the session becomes theirs."""
+        row = self.store.session_by_token(token)
+        if row is None or row["status"] not in ("active", "paused"):
+            return [Reply(self.m["resume_link_unknown"], kind="error")]
+        session = Session.from_row(row)
+        self.store.pause_open_sessions(user_key)
+        session.user_key, session.status, session.token = user_key, "active", None
+        self._save(session)
+        hello = self.m["resume_link_claimed"].format(structure=session.structure,
+                                                     project=session.project)
+        return [Reply(hello, kind="info"), self._ask(session)]
+
+    def _link(self, session: Session) -> Reply:
+        if session.token is None:
+            session.token = secrets.token_urlsafe(12)
+            self._save(session)
+        link = f"{self.link_base}{RESUME_PAYLOAD}{session.token}"
+        return Reply(self.m["adviser_link"].format(link=link), kind="info")
+
+    # ----------------------------------------------------------------------------------------
 
     def _begin(self, user_key: str, previous: Session | None) -> list[Reply]:
         if previous is not None:
@@ -365,6 +461,8 @@ class Interview:
             rows.append((Button(self.m["btn_validate"], f"{VALIDATE}{question.id}"),))
         if question.optional:
             rows.append((Button(self.m["btn_skip"], f"{SKIP}{question.id}"),))
+        if session.driven_by_adviser:
+            rows.append((Button(self.m["btn_note"], NOTE), Button(self.m["btn_link"], LINK)))
         return Reply(text, buttons=(*rows, *self._nav(question)), kind="question",
                      expects_text=question.type in (NUMBER, TEXT, DEPARTMENT))
 
@@ -391,11 +489,18 @@ class Interview:
         return Reply("\n".join(lines), buttons=tuple(rows), kind="question")
 
     def _finish(self, session: Session) -> list[Reply]:
+        replies = self._result_replies(session, with_notes=session.driven_by_adviser)
+        return replies
+
+    def _result_replies(self, session: Session, *, with_notes: bool) -> list[Reply]:
+        """The verdict, advice, chart and report; an adviser's notes only for the adviser."""
         from .report import radar_png, report_filename, report_html  # matplotlib is heavy
 
-        project = str(session.answers.get("project_name") or "")
+        project = str(session.answers.get("project_name") or session.project or "")
+        notes = tuple(AnswerLine(section, "", note) for section, note in session.notes)
         result = logic.evaluate(self.dialog, session.answers, self.territories,
-                                skipped=session.skipped, project=project)
+                                skipped=session.skipped, project=project,
+                                notes=notes if with_notes else ())
         session.status, session.verdict, session.region = "done", result.verdict, result.region
         self._save(session)
         chart = radar_png(result.objectives)

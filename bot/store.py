@@ -72,10 +72,19 @@ class Store:
             # One questionnaire: its answers and position (JSON), so that it survives restarts.
             self.db["sessions"].create(
                 {"id": int, "user_key": str, "version": str, "status": str, "state": str,
-                 "verdict": str, "region": str, "created": str, "updated": str},
+                 "verdict": str, "region": str, "adviser_key": str, "project": str,
+                 "token": str, "created": str, "updated": str},
                 pk="id",
             )
             self.db["sessions"].create_index(["user_key", "status"])
+            self.db["sessions"].create_index(["adviser_key"])
+            self.db["sessions"].create_index(["token"], unique=True)
+        if "advisers" not in self.db.table_names():
+            # Support staff running the questionnaire with founders (/conseiller).
+            self.db["advisers"].create(
+                {"user_key": str, "structure": str, "pending": str, "created": str},
+                pk="user_key",
+            )
         if "unanswered" not in self.db.table_names():
             self.db["unanswered"].create(
                 {"key": str, "text": str, "outcome": str, "count": int,
@@ -141,24 +150,65 @@ class Store:
 
     def open_session(self, user_key: str) -> dict[str, Any] | None:
         """The user's questionnaire in progress or paused, the latest one, if any."""
-        row = next(self.db.query(
-            "SELECT * FROM sessions WHERE user_key = ? AND status IN ('active', 'paused') "
-            "ORDER BY id DESC LIMIT 1", [user_key]), None)
-        if row is not None:
-            row["state"] = json.loads(row["state"])
-        return row
+        return self._session_where(
+            "user_key = ? AND status IN ('active', 'paused') ORDER BY "
+            "status = 'active' DESC, updated DESC, id DESC LIMIT 1", [user_key])
 
     def save_session(self, session: dict[str, Any]) -> int:
         """Insert or update a questionnaire session; returns its id."""
         row = {**session, "state": json.dumps(session["state"], ensure_ascii=False),
                "updated": now()}
-        row.setdefault("created", row["updated"])
         with self.db.conn:
             if row.get("id") is None:
                 row.pop("id", None)
+                row["created"] = row["updated"]
                 return int(self.db["sessions"].insert(row).last_pk)
             self.db["sessions"].update(row["id"], row)
             return int(row["id"])
+
+    def session(self, session_id: int) -> dict[str, Any] | None:
+        """A questionnaire session by its id."""
+        return self._session_where("id = ?", [session_id])
+
+    def session_by_token(self, token: str) -> dict[str, Any] | None:
+        """The session a resume link (``/start reprise-<token>``) points to."""
+        return self._session_where("token = ?", [token])
+
+    def adviser_sessions(self, adviser_key: str, limit: int = 20) -> list[dict[str, Any]]:
+        """An adviser's sessions, the latest first (without their answers)."""
+        return list(self.db.query(
+            "SELECT id, user_key, status, verdict, project, created, updated FROM sessions "
+            "WHERE adviser_key = ? ORDER BY updated DESC, id DESC LIMIT ?",
+            [adviser_key, limit]))
+
+    def pause_open_sessions(self, user_key: str) -> None:
+        """Put the user's active questionnaires on hold (another one is being opened)."""
+        with self.db.conn:
+            self.db.execute("UPDATE sessions SET status = 'paused', updated = ? "
+                            "WHERE user_key = ? AND status = 'active'", [now(), user_key])
+
+    def _session_where(self, where: str, params: list[Any]) -> dict[str, Any] | None:
+        row = next(self.db.query(f"SELECT * FROM sessions WHERE {where}", params), None)
+        if row is not None:
+            row["state"] = json.loads(row["state"])
+        return row
+
+    def adviser(self, user_key: str) -> dict[str, Any] | None:
+        """The adviser profile of a user (their structure, what they are typing), if any."""
+        return next(self.db.query("SELECT * FROM advisers WHERE user_key = ?", [user_key]),
+                    None)
+
+    def save_adviser(self, user_key: str, *, structure: str | None = None,
+                     pending: str | None = None) -> None:
+        """Create or update an adviser; ``pending`` is what their next message will be
+        (``structure``, ``project``, ``note``) or None."""
+        current = self.adviser(user_key) or {"user_key": user_key, "structure": "",
+                                             "created": now()}
+        if structure is not None:
+            current["structure"] = structure
+        current["pending"] = pending
+        with self.db.conn:
+            self.db["advisers"].upsert(current, pk="user_key")
 
     def unanswered(self, limit: int = 50) -> list[dict[str, Any]]:
         """Unanswered questions, most frequent first."""

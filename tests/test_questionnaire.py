@@ -70,6 +70,9 @@ class Founder:
     def type(self, text: str) -> list[Reply]:
         return self._got(self.conversation.handle(Input(self.user, text=text)))
 
+    def type_command(self, command: str, args: str = "") -> list[Reply]:
+        return self._got(self.conversation.handle(Input(self.user, command=command, args=args)))
+
     @property
     def current(self) -> str | None:
         """The question being asked (from its "Pourquoi ?" button), or "recap"."""
@@ -306,3 +309,70 @@ def test_a_multiple_choice_needs_at_least_one_option(founder):
     labels = [b.label for row in founder.replies[0].buttons for b in row]
     assert founder.replies[0].replaces  # Telegram edits the question in place
     assert "✅ Aucun pour l'instant" in labels and "Commune ou intercommunalité" in labels
+
+
+# --------------------------------------------------------------------------------------------
+# Adviser mode
+
+
+def test_an_adviser_runs_a_session_adds_notes_and_hands_it_to_the_founder(conversation):
+    adviser = Founder(conversation, "adviser")
+    [ask] = adviser.type_command("conseiller")
+    assert "quelle est votre structure" in ask.text
+    _structure_saved, menu = adviser.type("DLA de la Drôme")
+    assert "DLA de la Drôme" in menu.text
+    adviser.press("➕ Nouvelle session")
+    adviser.type("Pôle <Sud> & Archer")
+    assert adviser.current == "department"  # who answers and the name are known already
+    adviser.answer({**POLE_SUD_ARCHER, "strategy": None})
+    [prompt] = adviser.press("📝 Note privée")
+    assert "« Stratégie et coopération »" in prompt.text
+    saved, _ = adviser.type("Convention en cours de signature avec l'agglo.")
+    assert "Note enregistrée" in saved.text
+    [link] = adviser.press("🔗 Lien pour le porteur")
+    token = link.text.split("/start reprise-")[1].split()[0]
+
+    founder = Founder(conversation, "founder")
+    hello, _question = founder.type_command("start", f"reprise-{token}")
+    assert "DLA de la Drôme a commencé ce questionnaire avec vous" in hello.text
+    assert founder.current == "strategy"
+    founder.answer(POLE_SUD_ARCHER)
+    _, advice = founder.result()
+    assert "Convention en cours" not in advice.attachments[1].data.decode()  # private notes
+
+    adviser.type_command("conseiller")
+    [sessions] = adviser.press("📂 Mes sessions")
+    labels = [b.label for row in sessions.buttons for b in row]
+    assert labels[0].startswith("Pôle <Sud> & Archer — terminé : PTCE")
+    _, adviser_advice = adviser.press(labels[0])
+    report = adviser_advice.attachments[1].data.decode()
+    assert "Convention en cours de signature" in report
+    assert "Pôle &lt;Sud&gt; &amp; Archer" in report
+
+
+def test_a_resume_link_works_once(conversation):
+    adviser = Founder(conversation, "adviser")
+    adviser.type_command("conseiller")
+    adviser.type("CRESS Bretagne")
+    adviser.press("➕ Nouvelle session")
+    adviser.type("Projet breton")
+    [link] = adviser.press("🔗 Lien pour le porteur")
+    token = link.text.split("/start reprise-")[1].split()[0]
+    Founder(conversation, "founder").type_command("start", f"reprise-{token}")
+    [refused] = Founder(conversation, "someone-else").type_command("start", f"reprise-{token}")
+    assert "n'est plus valable" in refused.text
+
+
+def test_nobody_opens_another_advisers_session(conversation):
+    adviser = Founder(conversation, "adviser")
+    adviser.type_command("conseiller")
+    adviser.type("DLA du Nord")
+    adviser.press("➕ Nouvelle session")
+    adviser.type("Projet du Nord")
+    [sessions] = adviser.press("📂 Mes sessions")
+    data = sessions.buttons[0][0].data
+    intruder = Founder(conversation, "intruder")
+    intruder.type_command("conseiller")
+    intruder.type("Curieux")
+    [refused] = intruder.press_data(data)
+    assert refused.text == "Cette session n'est pas l'une des vôtres."

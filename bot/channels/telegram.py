@@ -58,7 +58,10 @@ COMMANDS = (
     ("aide", "Ce que je sais faire, exemples de questions"),
     ("themes", "Parcourir les questions par thème"),
     ("glossaire", "Les sigles de l'ESS et des PTCE"),
-    ("annuler", "Abandonner l'action en cours et repartir de zéro"),
+    ("diagnostic", "Mon projet est-il un PTCE ? Le questionnaire"),
+    ("reprendre", "Reprendre le questionnaire en pause"),
+    ("conseiller", "Mode conseiller (DLA, réseaux, CRESS)"),
+    ("annuler", "Mettre en pause ou repartir de zéro"),
 )
 MAX_TOAST = 200  # characters of a callback query answer
 
@@ -297,6 +300,10 @@ class TelegramChannel:
 
     async def _post_init(self, application: Application) -> None:
         await application.bot.set_my_commands([BotCommand(n, d) for n, d in COMMANDS])
+        if self.conversation.interview is not None:
+            # Resume links an adviser hands to a founder open this bot.
+            self.conversation.interview.link_base = \
+                f"https://t.me/{application.bot.username}?start="
 
     async def _post_shutdown(self, application: Application) -> None:
         self._worker.shutdown(wait=True)
