@@ -33,6 +33,7 @@ from .results import (
     NOT_YET,
     PARTIAL,
     PTCE,
+    UNEXAMINED,
     AnswerLine,
     CriterionResult,
     ObjectiveScore,
@@ -147,9 +148,11 @@ def _effects(dialog: Dialog, answers: dict[str, Any]) -> list[tuple[Question, Ef
 # What the answers establish
 
 
-def criteria_status(dialog: Dialog, answers: dict[str, Any]) -> dict[str, str]:
+def criteria_status(dialog: Dialog, answers: dict[str, Any], *, stopped: bool = False
+                    ) -> dict[str, str]:
     """Each criterion's status: the evidence combined (weakest for "all", strongest for "any");
-    no evidence at all counts as missing."""
+    no evidence at all counts as missing — or as not examined when the questionnaire
+    ``stopped`` early."""
     evidence: dict[str, list[str]] = {c.id: [] for c in dialog.criteria}
     for _, effect in _effects(dialog, answers):
         for cid, status in effect.criteria.items():
@@ -158,7 +161,7 @@ def criteria_status(dialog: Dialog, answers: dict[str, Any]) -> dict[str, str]:
     for criterion in dialog.criteria:
         found = evidence[criterion.id]
         if not found:
-            out[criterion.id] = MISSING
+            out[criterion.id] = UNEXAMINED if stopped else MISSING
             continue
         pick = min if criterion.combine == "all" else max
         out[criterion.id] = pick(found, key=STATUS_RANK.__getitem__)
@@ -207,10 +210,11 @@ def evaluate(dialog: Dialog, answers: dict[str, Any], territories: Territories |
              *, skipped: Collection[str] = (), project: str = "", today: date | None = None,
              notes: tuple[AnswerLine, ...] = ()) -> Result:
     """The verdict, its reasons, the profile and the next steps, from the answers."""
-    statuses = criteria_status(dialog, answers)
     stop = stop_effect(dialog, answers)
+    statuses = criteria_status(dialog, answers, stopped=stop is not None)
     criteria = tuple(
-        CriterionResult(c.id, c.label, c.blocking, statuses[c.id], c.texts[statuses[c.id]],
+        CriterionResult(c.id, c.label, c.blocking, statuses[c.id],
+                        c.texts.get(statuses[c.id], dialog.messages.get("unexamined", "")),
                         c.quote, c.source)
         for c in dialog.criteria)
     if stop is not None and stop.stop:
@@ -237,10 +241,15 @@ def evaluate(dialog: Dialog, answers: dict[str, Any], territories: Territories |
     by_id = {o.id: o for o in dialog.objectives}
     strengths = tuple(f"{o.label} ({o.score}/100) : {by_id[o.id].strength}"
                       for o in ranked[:3] if o.score >= STRONG)
-    steps = [next(c.next_step for c in dialog.criteria if c.id == r.id)
-             for r in criteria if r.status != MET]
-    steps += [by_id[o.id].next_step for o in ranked[::-1][:WEAKEST]]
-    next_steps = tuple(dict.fromkeys(steps))[:MAX_NEXT_STEPS]
+    step_of = {c.id: c.next_step for c in dialog.criteria}
+    if stop is not None:
+        # Stopped early: what would make it a PTCE, and whom to talk to.
+        steps = [step_of[r.id] for r in criteria if r.blocking and r.status != MET]
+        steps.append(dialog.messages.get("stopped_next_step", ""))
+    else:
+        steps = [step_of[r.id] for r in criteria if r.status in (PARTIAL, MISSING)]
+        steps += [by_id[o.id].next_step for o in ranked[::-1][:WEAKEST]]
+    next_steps = tuple(dict.fromkeys(s for s in steps if s))[:MAX_NEXT_STEPS]
 
     department_label, region = "", ""
     dept_question = next((q for q in dialog.questions if q.type == DEPARTMENT), None)

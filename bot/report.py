@@ -29,6 +29,7 @@ from bot.results import (
     OUT_OF_SCOPE,
     PARTIAL,
     PTCE,
+    UNEXAMINED,
     AnswerLine,
     CriterionResult,
     ObjectiveScore,
@@ -61,7 +62,8 @@ _SCORE_PT = 16
 _SMALL_PT = 14  # the smallest text of the chart (gridline values, legend)
 _LABEL_WIDTH = 20  # characters per line of an objective's label
 
-_STATUS_WORD = {MET: "rempli", PARTIAL: "en partie", MISSING: "manquant"}
+_STATUS_WORD = {MET: "rempli", PARTIAL: "en partie", MISSING: "manquant",
+                UNEXAMINED: "non examiné"}
 
 _VERDICT_CLASS = {
     PTCE: "ptce",

@@ -18,7 +18,8 @@ OUT_OF_SCOPE = "hors_champ"
 MET = "met"
 PARTIAL = "partial"
 MISSING = "missing"
-STATUS_ICON = {MET: "✅", PARTIAL: "⚠️", MISSING: "❌"}
+UNEXAMINED = "unexamined"  # the questionnaire stopped before reaching it
+STATUS_ICON = {MET: "✅", PARTIAL: "⚠️", MISSING: "❌", UNEXAMINED: "➖"}
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class CriterionResult:
     id: str  # "L1"
     label: str  # "Plusieurs entreprises de l'ESS, à l'origine et au cœur du pôle"
     blocking: bool  # a blocking criterion missing means "not (yet) a PTCE"
-    status: str  # MET, PARTIAL or MISSING
+    status: str  # MET, PARTIAL, MISSING or UNEXAMINED
     explanation: str  # one line: why this status, in plain French
     quote: str  # the short text it rests on, « … »
     source: str  # where the quote comes from, e.g. "Loi du 31 juillet 2014, article 9"

@@ -95,3 +95,17 @@ def test_check_passes_on_the_shipped_content():
     result = run("check")
     assert result.returncode == 0
     assert "Contenu valide" in result.stdout
+
+
+def test_the_console_runs_the_questionnaire_and_saves_chart_and_report(db_env, tmp_path):
+    # Welcome → 2 (the questionnaire) → role 1 → a name → "26" is typed, not a choice →
+    # confirm the department → … → an employer group acting alone → the result.
+    answers = ["2", "1", "Mon projet", "26", "Drôme (26)", "1", "1", "2",
+               "Non, elle agit seule", "Voir le résultat"]
+    result = run("chat", stdin="\n".join(answers) + "\n", env=db_env)
+    assert result.returncode == 0
+    assert "🧭 Pas (encore) un PTCE en l'état" in result.stdout
+    reports = tmp_path / "rapports"
+    assert (reports / "profil-ptce.png").read_bytes().startswith(b"\x89PNG")
+    [report] = reports.glob("rapport-ptce-mon-projet-*.html")
+    assert "Drôme (26)" in report.read_text(encoding="utf-8")
