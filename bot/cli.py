@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import config as config_module
 from . import content as content_module
 from .channels import console
 from .conversation import Conversation
@@ -160,14 +161,33 @@ def _check(args: argparse.Namespace) -> int:
         sys.stderr.write(f"{exc}\n")
         return 2
     problems = content_module.check(root)
+    content = None if problems else content_module.load(root)
+    # The deployment configuration (PTCE_CONFIG), checked against the directory when valid.
+    config_file = config_module.config_path()
+    config_problems = []
+    if config_file is not None:
+        directory = content.directory if content else None
+        config_problems = config_module.check_config(config_file, directory)
+    for problem in [*problems, *config_problems]:
+        print(problem)
+    if problems or config_problems:
+        print()
     if problems:
-        for problem in problems:
-            print(problem)
-        print(f"\n{len(problems)} problème(s) dans {root}.")
+        print(f"{len(problems)} problème(s) dans {root}.")
+    if config_problems:
+        print(f"{len(config_problems)} problème(s) dans {config_file}.")
+    if content is None or config_problems:
         return 1
-    content = content_module.load(root)
     print(f"Contenu valide : {len(content.entries)} entrées, {len(content.themes)} thèmes, "
           f"{len(content.glossary)} termes de glossaire ({root}).")
+    if config_file is not None:
+        config = config_module.load_config(config_file, content.directory)
+        print(f"Configuration valide : {config_module.summary(config, content.directory)} "
+              f"({config_file}).")
+        smtp = config.smtp
+        if smtp and smtp.password_env and smtp.password() is None:
+            print(f"Attention : la variable {smtp.password_env} (mot de passe SMTP) n'est pas "
+                  "définie ici.")
     return 0
 
 

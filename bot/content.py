@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 
 from . import yamlfile
 from .dialog import Dialog, read_dialog
+from .directory import Directory, read_directory
 from .territory import Territories, check_territories, load_territories
 from .text import fold
 from .yamlfile import LineDict, LineList
@@ -139,6 +140,7 @@ class Content:
     synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     dialog: Dialog | None = None  # the qualification questionnaire (dialogs/)
     territories: Territories | None = None  # departments and regions
+    directory: Directory | None = None  # regional coordinations (knowledge/coordinations.yaml)
 
     def message(self, key: str, **values: Any) -> str:
         """The wording ``key`` of messages.yaml with its placeholders filled."""
@@ -318,6 +320,7 @@ def _build(root: Path) -> Content:
     messages = _read_messages(c, knowledge / "messages.yaml")
     dialog = read_dialog(c, root / "dialogs" / "qualification.yaml")
     territories = _read_territories(c, knowledge / "territories.yaml")
+    directory = read_directory(c, knowledge / "coordinations.yaml", territories)
     if not c.unreadable:
         _check_links(c, entries, entry_lines)
     _check_rendered_length(c, entries, entry_lines, messages.get("source_prefix", ""))
@@ -329,7 +332,7 @@ def _build(root: Path) -> Content:
         for tid, label in themes.items()
     )
     return Content(root, entries, theme_objs, glossary, smalltalk, out_of_scope, messages,
-                   sms, synonyms, dialog, territories)
+                   sms, synonyms, dialog, territories, directory)
 
 
 def _read_territories(c: Checker, path: Path) -> Territories | None:

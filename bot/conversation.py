@@ -10,9 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from . import leads, outbox
 from .adviser import AdviserDesk, is_adviser_button
+from .config import Config
 from .content import Content, Entry, Intent
+from .coordination import CoordinationDesk, is_coordination_button
 from .faq import Matcher
+from .handoff import CANCEL as HANDOFF_CANCEL
+from .handoff import Handoff, is_handoff_button
 from .interview import RESUME_PAYLOAD, Interview, is_interview_button
 from .replies import Button, Input, Reply, User
 from .smalltalk import SmallTalk
@@ -56,23 +61,32 @@ class Conversation:
     content: Content
     store: Store
     record: bool = True  # False for maintainers' batch runs: they are not real questions
+    config: Config = field(default_factory=Config.empty)  # deployment: channels, admins…
     matcher: Matcher = field(init=False)
     smalltalk: SmallTalk = field(init=False)
-
     interview: Interview | None = field(init=False)
     advisers: AdviserDesk | None = field(init=False)
+    handoff: Handoff | None = field(init=False)
+    coordinations: CoordinationDesk | None = field(init=False)
 
     def __post_init__(self) -> None:
         normalizer = Normalizer(self.content.sms, self.content.synonyms)
         self.matcher = Matcher(self.content.entries.values(), normalizer)
         self.smalltalk = SmallTalk(self.content.smalltalk, self.content.out_of_scope, normalizer)
-        self.interview = None
-        self.advisers = None
-        if self.content.dialog is not None and self.content.territories is not None:
-            self.interview = Interview(
-                self.content.dialog, self.store, self.content.territories,
-                contact_button=Button(COORDINATION_LABEL, COORDINATION))
+        self.interview = self.advisers = self.handoff = self.coordinations = None
+        content = self.content
+        if content.dialog is not None and content.territories is not None:
+            self.interview = Interview(content.dialog, self.store, content.territories,
+                                       contact_button=Button(COORDINATION_LABEL, COORDINATION))
             self.advisers = AdviserDesk(self.interview)
+            if content.directory is not None:
+                leads.create_tables(self.store)
+                outbox.create_tables(self.store)
+                self.handoff = Handoff(self.interview, content.directory, self.config,
+                                       content.territories)
+                self.coordinations = CoordinationDesk(self.store, content.directory,
+                                                      self.config, content.territories,
+                                                      content.dialog.messages)
 
     # ----------------------------------------------------------------------------------------
     # Entry point
@@ -83,14 +97,21 @@ class Conversation:
             return self._command(inp)
         if inp.button is not None:
             return self._button(inp)
+        if inp.contact is not None and self.handoff is not None \
+                and self.handoff.in_progress(_key(inp.user)):
+            return self.handoff.text(_key(inp.user), "", contact_phone=inp.contact)
         if inp.media is not None:
             return [Reply(self.content.message("non_text"), kind="error")]
         key = _key(inp.user)
         text = inp.text.strip()
         if not text or len(text) > MAX_QUESTION_LENGTH:
             return self._text(inp)  # the same kind refusal everywhere
+        if self.coordinations is not None and self.coordinations.pending(key):
+            return self.coordinations.note(key, text)
         if self.advisers is not None and self.advisers.pending(key):
             return self.advisers.text(key, text)
+        if self.handoff is not None and self.handoff.in_progress(key):
+            return self.handoff.text(key, text)
         if self.interview is not None and self.interview.in_progress(key):
             return self.interview.text(key, text,
                                        lambda question: self._text(replace(inp, text=question)))
@@ -101,19 +122,12 @@ class Conversation:
 
     def _command(self, inp: Input) -> list[Reply]:
         command = inp.command.lower().lstrip("/") if inp.command else ""
-        interview, key = self.interview, _key(inp.user)
+        key, args = _key(inp.user), inp.args
+        interview, handoff, desk = self.interview, self.handoff, self.coordinations
         if command == "start":
             if interview is not None and interview.in_progress(key):
                 interview.pause(key)  # the menu takes over; the answers wait
             return self._start(inp)
-        if command == "diagnostic" and interview is not None:
-            return interview.start(key)
-        if command == "reprendre" and interview is not None:
-            return interview.resume(key)
-        if command == "conseiller" and self.advisers is not None:
-            return self.advisers.command(key)
-        if command == "annuler" and interview is not None and interview.in_progress(key):
-            return interview.pause(key)
         if command in ("aide", "help"):
             return [self.help()]
         if command in ("themes", "thèmes"):
@@ -121,8 +135,36 @@ class Conversation:
         if command == "glossaire":
             return [self.glossary()]
         if command == "annuler":
-            return [Reply(self.content.message("cancelled"), buttons=self._menu_buttons())]
+            return self._cancel(key)
+        advisers = self.advisers
+        if interview is not None and advisers is not None:
+            questionnaire = {"diagnostic": lambda: interview.start(key),
+                             "reprendre": lambda: interview.resume(key),
+                             "conseiller": lambda: advisers.command(key)}
+            if command in questionnaire:
+                return questionnaire[command]()
+        if handoff is not None and desk is not None:
+            data_and_leads = {
+                "mes_donnees": lambda: handoff.my_data(key),
+                "oublier": handoff.ask_forget,
+                "coordination": lambda: desk.link(key, args),
+                "leads": lambda: desk.leads(key),
+                "lead": lambda: desk.lead(key, args),
+                "export": lambda: desk.export(key),
+                "stats": lambda: desk.stats(key),
+            }
+            if command in data_and_leads:
+                return data_and_leads[command]()
         return [Reply(self.content.message("unknown_command", command=command), kind="error")]
+
+    def _cancel(self, key: str) -> list[Reply]:
+        """``/annuler``: stop what is in progress — a hand-off is dropped, a questionnaire
+        paused (its answers wait), anything else forgotten."""
+        if self.handoff is not None and self.handoff.in_progress(key):
+            return self.handoff.button(key, HANDOFF_CANCEL)
+        if self.interview is not None and self.interview.in_progress(key):
+            return self.interview.pause(key)
+        return [Reply(self.content.message("cancelled"), buttons=self._menu_buttons())]
 
     def _start(self, inp: Input) -> list[Reply]:
         """``/start``, possibly with a deep-link payload naming what to open."""
@@ -151,7 +193,13 @@ class Conversation:
         if self.advisers is not None and is_adviser_button(data):
             return self.advisers.button(_key(inp.user), data)
         if data == COORDINATION:
+            if self.handoff is not None:
+                return self.handoff.start(_key(inp.user), private=inp.private)
             return [self.answer(self.content.entries[COORDINATION_ENTRY])]
+        if self.handoff is not None and is_handoff_button(data):
+            return self.handoff.button(_key(inp.user), data)
+        if self.coordinations is not None and is_coordination_button(data):
+            return self.coordinations.button(_key(inp.user), data)
         if data.startswith(FEEDBACK):
             return self._feedback(inp, data[len(FEEDBACK):])
         if data == THEMES:

@@ -218,6 +218,18 @@ REQUIRED_DIALOG_MESSAGES = (
     "adviser_handed_over", "adviser_not_yours", "adviser_structure_saved",
     "resume_link_claimed", "resume_link_unknown", "btn_new_session", "btn_my_sessions",
     "btn_change_structure", "btn_note", "btn_link",
+    "handoff_consent_version", "handoff_ask_department", "handoff_consent", "handoff_what_result",
+    "handoff_what_nothing", "handoff_refused", "handoff_ask_name", "handoff_ask_structure",
+    "handoff_ask_email", "handoff_ask_phone", "handoff_ask_preferred", "handoff_invalid_email",
+    "handoff_invalid_phone", "handoff_need_one", "handoff_invalid_text", "handoff_confirm",
+    "handoff_receipt", "handoff_group", "handoff_none", "handoff_taken_notice", "handoff_cancelled",
+    "btn_consent_yes", "btn_consent_no", "btn_skip_field", "btn_share_phone", "btn_pref_email",
+    "btn_pref_phone", "btn_pref_telegram", "btn_send", "btn_fix", "btn_cancel",
+    "my_data_intro", "my_data_nothing", "my_data_caption", "forget_confirm", "forget_done",
+    "forget_withdrawn", "forget_kept", "btn_forget_yes", "btn_forget_no",
+    "coord_refused", "coord_bad_code", "coord_linked", "coord_usage", "coord_no_leads",
+    "coord_leads", "coord_lead_unknown", "coord_lead_usage", "coord_ask_note",
+    "coord_status_saved", "coord_export_caption", "coord_stats", "btn_take", "btn_close",
 )
 
 

@@ -492,8 +492,10 @@ class Interview:
         replies = self._result_replies(session, with_notes=session.driven_by_adviser)
         return replies
 
-    def _result_replies(self, session: Session, *, with_notes: bool) -> list[Reply]:
-        """The verdict, advice, chart and report; an adviser's notes only for the adviser."""
+    def result_files(self, session: Session, *, with_notes: bool = False
+                     ) -> tuple[Result, bytes, bytes, str]:
+        """The session's result, chart (PNG), report (HTML) and report file name; the
+        adviser's notes only ``with_notes``. Marks the session done."""
         from .report import radar_png, report_filename, report_html  # matplotlib is heavy
 
         project = str(session.answers.get("project_name") or session.project or "")
@@ -501,12 +503,26 @@ class Interview:
         result = logic.evaluate(self.dialog, session.answers, self.territories,
                                 skipped=session.skipped, project=project,
                                 notes=notes if with_notes else ())
-        session.status, session.verdict, session.region = "done", result.verdict, result.region
-        self._save(session)
+        if session.status != "done" or session.verdict != result.verdict:
+            session.status, session.verdict = "done", result.verdict
+            session.region = result.region
+            self._save(session)
         chart = radar_png(result.objectives)
         report = report_html(result, chart).encode("utf-8")
+        return result, chart, report, report_filename(result)
+
+    def summary_text(self, result: Result) -> str:
+        """The verdict and criteria in a few lines, for a coordination."""
+        lines = [f"Verdict : {result.verdict_label} — {result.maturity}"]
+        lines += [f"{c.icon} {c.id} {c.label}" for c in result.criteria]
+        lines.append(f"{self.m['result_eligibility']} : {result.eligibility_text}.")
+        return "\n".join(lines)
+
+    def _result_replies(self, session: Session, *, with_notes: bool) -> list[Reply]:
+        """The verdict, advice, chart and report; an adviser's notes only for the adviser."""
+        result, chart, report, name = self.result_files(session, with_notes=with_notes)
         buttons: list[tuple[Button, ...]] = []
-        if self.contact_button is not None:
+        if self.contact_button is not None and not session.driven_by_adviser:
             buttons.append((self.contact_button,))
         buttons.append((Button(self.m["btn_restart"], RESTART),))
         return [
@@ -515,7 +531,7 @@ class Interview:
                   attachments=(
                       Attachment("photo", "profil-ptce.png", chart,
                                  self.m["result_chart_caption"]),
-                      Attachment("document", report_filename(result), report,
+                      Attachment("document", name, report,
                                  self.m["result_report_caption"]))),
         ]
 

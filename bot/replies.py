@@ -27,6 +27,8 @@ class Input:
     args: str = ""
     media: str | None = None  # something that is not text: "sticker", "photo", "voice"…
     name: str = ""  # the user's first name, if the channel knows it (used to greet)
+    contact: str | None = None  # a phone number the user shared with the channel's button
+    private: bool = True  # False in a group chat: never ask for personal data there
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class Reply:
     replaces: bool = False  # navigation: rich channels may edit the pressed message instead
     attachments: tuple[Attachment, ...] = ()  # sent after the text
     expects_text: bool = False  # the answer is typed (a number, a name): digits are not choices
+    request_contact: str = ""  # label of a "share my phone number" button, where supported
 
     def plain(self) -> str:
         """The reply as plain text, as a user would read it (without the buttons)."""

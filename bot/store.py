@@ -187,6 +187,12 @@ class Store:
             self.db.execute("UPDATE sessions SET status = 'paused', updated = ? "
                             "WHERE user_key = ? AND status = 'active'", [now(), user_key])
 
+    def last_done_session(self, user_key: str) -> dict[str, Any] | None:
+        """The user's latest finished questionnaire, if any."""
+        return self._session_where(
+            "user_key = ? AND status = 'done' ORDER BY updated DESC, id DESC LIMIT 1",
+            [user_key])
+
     def _session_where(self, where: str, params: list[Any]) -> dict[str, Any] | None:
         row = next(self.db.query(f"SELECT * FROM sessions WHERE {where}", params), None)
         if row is not None:

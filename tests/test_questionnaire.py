@@ -40,9 +40,10 @@ ESS_CORE_COMPANIES_IN_TALKS = {**POLE_SUD_ARCHER, "classic": "talks"}
 class Founder:
     """Plays a founder in a console-like channel: presses buttons, types answers."""
 
-    def __init__(self, conversation: Conversation, user_id: str = "founder") -> None:
+    def __init__(self, conversation: Conversation, user_id: str = "founder",
+                 channel: str = "test") -> None:
         self.conversation = conversation
-        self.user = User("test", user_id)
+        self.user = User(channel, user_id)
         self.replies: list[Reply] = []  # the latest replies
         self.seen: list[Reply] = []  # every reply, as the chat shows them
 

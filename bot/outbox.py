@@ -1,0 +1,240 @@
+"""The outbox: every message the assistant owes someone outside the chat — a lead to a
+coordination (Telegram chat, e-mail, webhook), a reminder, a notice to a founder.
+
+A delivery is a row in SQLite, written in the same step as what caused it; a worker sends due
+deliveries and records the outcome. A failure (Telegram 403/429, SMTP down, webhook 500) is
+retried with a growing delay, across restarts; after ``max_attempts`` the delivery is marked
+failed and the lead goes to the national fallback, flagged. Nothing is ever dropped silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import smtplib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+import httpx
+
+from .config import Channels, Config, SmtpConfig
+from .leads import get_lead
+from .store import Store, now
+
+logger = logging.getLogger(__name__)
+
+TELEGRAM, EMAIL, WEBHOOK = "telegram", "email", "webhook"
+PENDING, SENT, FAILED = "pending", "sent", "failed"
+# What a delivery carries: the lead itself, a reminder, a withdrawal, a notice to a founder.
+LEAD, REMINDER, WITHDRAWAL, NOTICE = "lead", "reminder", "withdrawal", "notice"
+FIRST_RETRY = 30.0  # seconds; doubles at each failure…
+MAX_RETRY = 3600.0  # …up to an hour
+
+
+def create_tables(store: Store) -> None:
+    if "deliveries" not in store.db.table_names():
+        store.db["deliveries"].create({
+            "id": int, "lead_id": int, "purpose": str, "kind": str, "target": str,
+            "text": str, "status": str, "attempts": int, "next_attempt": str,
+            "last_error": str, "fallback": int, "created": str, "updated": str,
+        }, pk="id")
+        store.db["deliveries"].create_index(["status", "next_attempt"])
+
+
+def enqueue(store: Store, lead_id: int, purpose: str, channels: Channels, *,
+            fallback: bool = False, text: str = "") -> int:
+    """One delivery per channel (chat, address, webhook); returns how many were queued."""
+    rows = [(TELEGRAM, str(c)) for c in channels.telegram_chat_ids]
+    rows += [(EMAIL, e) for e in channels.emails]
+    rows += [(WEBHOOK, channels.webhook)] if channels.webhook else []
+    stamp = now()
+    with store.db.conn:
+        for kind, target in rows:
+            store.db["deliveries"].insert({
+                "lead_id": lead_id, "purpose": purpose, "kind": kind, "target": target,
+                "text": text, "status": PENDING, "attempts": 0, "next_attempt": stamp,
+                "last_error": "", "fallback": int(fallback), "created": stamp,
+                "updated": stamp})
+    return len(rows)
+
+
+def enqueue_notice(store: Store, lead_id: int, chat_id: str, text: str) -> None:
+    """A message to a founder on Telegram (their lead was taken in charge…)."""
+    enqueue(store, lead_id, NOTICE, Channels((int(chat_id),), (), None), text=text)
+
+
+def pending(store: Store) -> list[dict[str, Any]]:
+    """Deliveries not yet sent (pending or failed), oldest first, for ``ptce-bot outbox``."""
+    return list(store.db.query(
+        "SELECT id, lead_id, purpose, kind, target, status, attempts, next_attempt, "
+        "last_error, fallback FROM deliveries WHERE status != ? ORDER BY id", [SENT]))
+
+
+def due(store: Store, at: str | None = None) -> list[dict[str, Any]]:
+    return list(store.db.query(
+        "SELECT * FROM deliveries WHERE status = ? AND next_attempt <= ? ORDER BY id",
+        [PENDING, at or now()]))
+
+
+# --------------------------------------------------------------------------------------------
+# Sending
+
+
+TelegramSender = Callable[[int, dict[str, Any], str, str], Awaitable[None]]
+"""``send(chat_id, lead, purpose, text)``: post a lead (with report and chart) or a message."""
+
+
+@dataclass
+class Outbox:
+    """Sends due deliveries through the configured channels."""
+
+    store: Store
+    config: Config
+    telegram: TelegramSender | None = None
+
+    async def run_once(self) -> int:
+        """Try every due delivery once; returns how many were sent."""
+        sent = 0
+        for delivery in due(self.store):
+            try:
+                await self._send(delivery)
+            except Exception as exc:
+                self._failed(delivery, exc)
+            else:
+                self._mark(delivery["id"], status=SENT, last_error="")
+                sent += 1
+        return sent
+
+    async def run_forever(self, interval: float = 5.0) -> None:
+        """The worker: deliver, then sleep ``interval`` seconds; stops when cancelled."""
+        while True:
+            try:
+                await self.run_once()
+            except Exception:
+                logger.exception("Erreur de la boîte d'envoi")
+            await asyncio.sleep(interval)
+
+    async def _send(self, delivery: dict[str, Any]) -> None:
+        lead = get_lead(self.store, delivery["lead_id"]) or {}
+        kind, target, purpose = delivery["kind"], delivery["target"], delivery["purpose"]
+        text = delivery["text"] or lead_text(lead, purpose)
+        if kind == TELEGRAM:
+            if self.telegram is None:
+                raise RuntimeError("canal Telegram indisponible")
+            await self.telegram(int(target), lead, purpose, text)
+        elif kind == EMAIL:
+            if self.config.smtp is None:
+                raise RuntimeError("aucun serveur SMTP configuré")
+            message = email_message(self.config.smtp, target, lead, purpose, text)
+            await asyncio.to_thread(send_email, self.config.smtp, message)
+        elif kind == WEBHOOK:
+            async with httpx.AsyncClient(timeout=15) as client:
+                response = await client.post(target, json=webhook_payload(lead, purpose))
+                response.raise_for_status()
+        else:
+            raise RuntimeError(f"canal inconnu : {kind}")
+
+    def _failed(self, delivery: dict[str, Any], exc: Exception) -> None:
+        attempts = delivery["attempts"] + 1
+        error = f"{type(exc).__name__}: {exc}"[:300]
+        logger.warning("Envoi %s n° %s (%s) échoué, essai %s : %s", delivery["purpose"],
+                       delivery["id"], delivery["kind"], attempts, type(exc).__name__)
+        if attempts < self.config.max_attempts:
+            delay = min(FIRST_RETRY * 2 ** (attempts - 1), MAX_RETRY)
+            retry = (datetime.now(UTC) + timedelta(seconds=delay)).isoformat(timespec="seconds")
+            self._mark(delivery["id"], attempts=attempts, next_attempt=retry, last_error=error)
+            return
+        self._mark(delivery["id"], status=FAILED, attempts=attempts, last_error=error)
+        if delivery["fallback"] or delivery["purpose"] == NOTICE:
+            return  # the fallback itself failed: it stays listed by `ptce-bot outbox`
+        with self.store.db.conn:
+            self.store.db["leads"].update(delivery["lead_id"], {"flagged": 1})
+        enqueue(self.store, delivery["lead_id"], delivery["purpose"], self.config.fallback,
+                fallback=True, text=delivery["text"])
+
+    def _mark(self, delivery_id: int, **values: Any) -> None:
+        with self.store.db.conn:
+            self.store.db["deliveries"].update(delivery_id, {**values, "updated": now()})
+
+
+def send_email(smtp: SmtpConfig, message: EmailMessage) -> None:
+    """Send one message through the configured SMTP server (blocking)."""
+    with smtplib.SMTP(smtp.host, smtp.port, timeout=20) as server:
+        if smtp.starttls:
+            server.starttls()
+        if smtp.user:
+            server.login(smtp.user, smtp.password() or "")
+        server.send_message(message)
+
+
+def email_message(smtp: SmtpConfig, to: str, lead: dict[str, Any], purpose: str,
+                  text: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = smtp.sender
+    message["To"] = to
+    message["Subject"] = email_subject(lead, purpose)
+    message.set_content(text)
+    if purpose == LEAD and lead.get("report"):
+        message.add_attachment(lead["report"], maintype="text", subtype="html",
+                               filename=lead.get("report_name") or "rapport-ptce.html")
+    if purpose == LEAD and lead.get("chart"):
+        message.add_attachment(lead["chart"], maintype="image", subtype="png",
+                               filename="profil-ptce.png")
+    return message
+
+
+def email_subject(lead: dict[str, Any], purpose: str) -> str:
+    prefix = {LEAD: "Nouvelle demande", REMINDER: "Rappel : demande en attente",
+              WITHDRAWAL: "Retrait d'une demande"}.get(purpose, "Assistant PTCE")
+    return f"[Assistant PTCE] {prefix} n° {lead.get('id', '?')} — {lead.get('region', '')}"
+
+
+def lead_text(lead: dict[str, Any], purpose: str) -> str:
+    """The plain-text message a coordination receives about a lead."""
+    if purpose == WITHDRAWAL:
+        return (f"La demande n° {lead.get('id')} a été retirée par la personne qui l'avait "
+                "faite : ses données ont été effacées. Merci de supprimer aussi les copies que "
+                "vous en avez gardées.")
+    contact = lead.get("contact") or {}
+    lines = []
+    if purpose == REMINDER:
+        lines += [f"Rappel : la demande n° {lead.get('id')} attend toujours une prise en "
+                  "charge.", ""]
+    lines += [
+        f"Demande n° {lead.get('id')} — {lead.get('created', '')[:10]}",
+        f"Région : {lead.get('region', '')} — département : {lead.get('department', '')}",
+        f"Destinataire : {lead.get('coordination', '')}",
+        f"Projet : {lead.get('project') or '(sans nom)'}",
+        "",
+        f"Contact : {contact.get('name', '')} — {contact.get('structure', '')}",
+        f"E-mail : {contact.get('email') or '—'} ; téléphone : {contact.get('phone') or '—'}",
+        f"Canal préféré : {contact.get('preferred', '')}",
+        "",
+        lead.get("summary") or "",
+        "",
+        f"Consentement donné le {lead.get('consent_at', '')[:16].replace('T', ' ')} "
+        f"(texte {lead.get('consent_version', '')}).",
+    ]
+    if lead.get("flagged"):
+        lines.insert(0, "⚠ Demande reçue par le canal de repli : la coordination de la région "
+                        "n'a pas pu être jointe.\n")
+    return "\n".join(lines).strip()
+
+
+def webhook_payload(lead: dict[str, Any], purpose: str) -> dict[str, Any]:
+    """The JSON a CRM receives."""
+    payload = {key: lead.get(key) for key in (
+        "id", "created", "region_id", "region", "department", "coordination_id",
+        "coordination", "project", "verdict", "summary", "status", "consent_version",
+        "consent_at", "flagged")}
+    payload["event"] = purpose
+    payload["contact"] = lead.get("contact") or {}
+    if purpose == LEAD and lead.get("report"):
+        payload["report_html_base64"] = base64.b64encode(lead["report"]).decode()
+        payload["report_name"] = lead.get("report_name")
+    return json.loads(json.dumps(payload, default=str))

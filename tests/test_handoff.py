@@ -1,0 +1,256 @@
+"""A founder is put in touch with their regional coordination — with consent — and the
+coordination works the lead; the founder sees and erases their data. Through the core."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from test_questionnaire import POLE_SUD_ARCHER, Founder
+
+from bot.config import Channels, Config
+from bot.conversation import COORDINATION, Conversation
+from bot.store import Store
+
+ARA = Channels((-1001,), ("ptce@cress-ara.exemple",), "http://127.0.0.1:9/hook")
+FALLBACK = Channels((-999,), (), None)
+ADMIN = 4242
+
+
+@pytest.fixture
+def conversation(content, store: Store) -> Conversation:
+    config = Config(coordinations={"auvergne-rhone-alpes": ARA}, fallback=FALLBACK,
+                    admins=frozenset({ADMIN}), retention_days=365)
+    return Conversation(content, store, config=config)
+
+
+def deliveries(store: Store) -> list[tuple[str, str, str, int]]:
+    return [(d["purpose"], d["kind"], d["target"], d["fallback"])
+            for d in store.db.query("SELECT * FROM deliveries ORDER BY id")]
+
+
+def finished(conversation: Conversation, user_id: str = "founder",
+             channel: str = "test") -> Founder:
+    founder = Founder(conversation, user_id, channel)
+    founder.start()
+    founder.answer(POLE_SUD_ARCHER)
+    founder.result()
+    return founder
+
+
+def give_contact(founder: Founder) -> list:
+    founder.press("✅ J'accepte")
+    founder.type("Léa Martin")
+    founder.type("Association Pôle Sud")
+    founder.type("lea.martin@exemple.fr")
+    founder.type("06 12 34 56 78")
+    founder.press("Par e-mail")
+    return founder.press("📨 Envoyer")
+
+
+def test_the_founder_sees_who_receives_what_and_why_before_consenting(conversation):
+    founder = finished(conversation)
+    [consent] = founder.press("📍 Contacter ma coordination régionale")
+    text = consent.text
+    assert "CRESS Auvergne-Rhône-Alpes (Auvergne-Rhône-Alpes)" in text  # Drôme → ARA
+    assert "le résumé de votre questionnaire" in text and "coordonnées" in text
+    assert "365 jours" in text and "/oublier" in text
+    assert [b.label for row in consent.buttons for b in row] == ["✅ J'accepte", "✖ Non merci"]
+
+
+def test_without_consent_nothing_is_stored_or_sent(conversation, store):
+    founder = finished(conversation)
+    founder.press("📍 Contacter ma coordination régionale")
+    [refused] = founder.press("✖ Non merci")
+    assert "rien n'a été transmis ni conservé" in refused.text
+    assert list(store.db.query("SELECT * FROM leads")) == []
+    assert list(store.db.query("SELECT * FROM handoffs")) == []
+    assert deliveries(store) == []
+
+
+def test_with_consent_the_lead_is_committed_and_queued_for_every_channel(conversation, store):
+    founder = finished(conversation)
+    founder.press("📍 Contacter ma coordination régionale")
+    [receipt] = give_contact(founder)
+    assert receipt.text.startswith("✅ Votre demande n° 1 a été transmise à CRESS "
+                                   "Auvergne-Rhône-Alpes le ")
+    [lead] = store.db.query("SELECT * FROM leads")
+    assert lead["consent_version"] == "2026-11-consentement-1"
+    assert lead["consent_at"] and lead["consent_recipient"] == "CRESS Auvergne-Rhône-Alpes"
+    assert json.loads(lead["contact"])["phone"] == "06 12 34 56 78"
+    assert lead["report"].startswith(b"<!DOCTYPE html>") and lead["verdict"] == "PTCE"
+    assert deliveries(store) == [("lead", "telegram", "-1001", 0),
+                                 ("lead", "email", "ptce@cress-ara.exemple", 0),
+                                 ("lead", "webhook", "http://127.0.0.1:9/hook", 0)]
+    assert list(store.db.query("SELECT * FROM handoffs")) == []  # the draft is gone
+
+
+def test_contact_details_are_validated_and_asked_again(conversation):
+    founder = finished(conversation)
+    founder.press("📍 Contacter ma coordination régionale")
+    founder.press("✅ J'accepte")
+    founder.type("Léa")
+    founder.type("Pôle Sud")
+    [error] = founder.type("lea.martin@")
+    assert "ne semble pas valide" in error.text
+    founder.type("lea@exemple.fr")
+    [error] = founder.type("12")
+    assert "Tapez un numéro français" in error.text
+    founder.press("Passer")  # the e-mail is enough
+    labels = [b.label for r in founder.replies for row in r.buttons for b in row]
+    assert "Par e-mail" in labels and "Par téléphone" not in labels
+
+
+def test_a_shared_telegram_contact_fills_the_phone(conversation, store):
+    from bot.replies import Input
+
+    founder = finished(conversation)
+    founder.press("📍 Contacter ma coordination régionale")
+    founder.press("✅ J'accepte")
+    founder.type("Léa")
+    founder.type("Pôle Sud")
+    [ask_phone] = founder.press("Passer")
+    assert ask_phone.request_contact == "📱 Partager mon numéro"
+    founder._got(conversation.handle(Input(founder.user, contact="+33612345678")))
+    founder.press("Ici, sur Telegram")
+    founder.press("📨 Envoyer")
+    [lead] = store.db.query("SELECT contact FROM leads")
+    assert json.loads(lead["contact"])["phone"] == "06 12 34 56 78"
+
+
+@pytest.mark.parametrize(("typed", "pick", "recipient"), [
+    ("2A", "Corse-du-Sud (2A)", "CRESS de Corse"),
+    ("974", "La Réunion (974)", "CRESS La Réunion"),
+    ("35000", "Ille-et-Vilaine (35)", "CRESS Bretagne"),
+])
+def test_without_questionnaire_the_department_gives_the_coordination(conversation, store,
+                                                                      typed, pick, recipient):
+    founder = Founder(conversation, f"direct-{typed}")
+    [ask] = founder.press_data(COORDINATION)
+    assert "dans quel département" in ask.text
+    founder.type(typed)
+    [consent] = founder.press(pick)
+    assert recipient in consent.text and "votre département" in consent.text
+    [receipt] = give_contact(founder)
+    assert recipient in receipt.text
+    # Regions with no configured channel go to the national fallback, flagged.
+    assert deliveries(store) == [("lead", "telegram", "-999", 1)]
+
+
+def test_in_a_group_no_contact_data_is_asked(conversation):
+    from bot.replies import Input, User
+
+    [reply] = conversation.handle(Input(User("test", "-5:7"), button=COORDINATION,
+                                        private=False))
+    assert "message privé" in reply.text
+
+
+def test_my_data_shows_and_exports_everything_then_forget_erases_it(conversation, store):
+    founder = finished(conversation)
+    founder.press("📍 Contacter ma coordination régionale")
+    give_contact(founder)
+    [mine] = founder.type_command("mes_donnees")
+    assert "Demande n° 1 à CRESS Auvergne-Rhône-Alpes" in mine.text
+    exported = json.loads(mine.attachments[0].data)
+    assert exported["demandes"][0]["contact"]["email"] == "lea.martin@exemple.fr"
+    assert exported["questionnaires"][0]["reponses"]["project_name"] == "Pôle Sud Archer"
+
+    [confirm] = founder.type_command("oublier")
+    assert "C'est définitif" in confirm.text
+    [done] = founder.press("🗑 Oui, tout effacer")
+    assert "1 demande(s) retirée(s)" in done.text
+    [lead] = store.db.query("SELECT * FROM leads")
+    assert lead["status"] == "retiré" and lead["contact"] == "{}" and lead["report"] is None
+    assert ("withdrawal", "email", "ptce@cress-ara.exemple", 0) in deliveries(store)
+    assert list(store.db.query("SELECT * FROM sessions")) == []
+    [nothing] = founder.type_command("mes_donnees")
+    assert nothing.text == "Je ne garde aucune donnée personnelle vous concernant."
+
+
+# --------------------------------------------------------------------------------------------
+# The coordination's side
+
+
+def linked(conversation: Conversation, region_id: str, chat: str) -> Founder:
+    desk = conversation.coordinations
+    assert desk is not None
+    code = desk.new_invite(conversation.content.directory.for_region(region_id))
+    coordinator = Founder(conversation, chat)
+    [reply] = coordinator.type_command("coordination", code)
+    assert reply.text.startswith("✅ Cette discussion est reliée à")
+    return coordinator
+
+
+def test_a_coordinator_sees_and_works_only_their_regions_leads(conversation, store):
+    founder = finished(conversation, "555", channel="telegram")
+    founder.press("📍 Contacter ma coordination régionale")
+    give_contact(founder)
+    ara = linked(conversation, "auvergne-rhone-alpes", "-2001")
+    bretagne = linked(conversation, "bretagne", "-2002")
+
+    [listing] = ara.type_command("leads")
+    assert "Demandes ouvertes pour Auvergne-Rhône-Alpes (1)" in listing.text
+    [empty] = bretagne.type_command("leads")
+    assert empty.text == "Aucune demande ouverte pour Bretagne."
+    [refused] = bretagne.type_command("lead", "1")
+    assert "introuvable" in refused.text and "Léa" not in refused.text
+
+    [detail] = ara.type_command("lead", "1")
+    assert "Léa Martin" in detail.text and detail.attachments[0].filename.endswith(".html")
+    ara.press("🙋 Prendre en charge")
+    [saved] = ara.type("Rendez-vous fixé le 3 décembre")
+    assert saved.text == "Demande n° 1 : pris en charge."
+    # The founder is told, on Telegram, that their request was taken in charge.
+    [notice] = store.db.query("SELECT * FROM deliveries WHERE purpose = 'notice'")
+    assert notice["target"] == "555" and "a été prise en charge par" in notice["text"]
+
+
+def test_strangers_get_a_polite_refusal_and_nothing_else(conversation):
+    founder = finished(conversation)
+    founder.press("📍 Contacter ma coordination régionale")
+    give_contact(founder)
+    stranger = Founder(conversation, "stranger")
+    for command, args in (("leads", ""), ("lead", "1"), ("export", ""), ("stats", "")):
+        [reply] = stranger.type_command(command, args)
+        assert reply.text.startswith("Cette commande est réservée aux coordinations")
+        assert not reply.attachments
+    [bad] = stranger.type_command("coordination", "ZZZZ-9999")
+    assert "n'est pas valable" in bad.text
+
+
+def test_an_invitation_code_works_once(conversation):
+    desk = conversation.coordinations
+    code = desk.new_invite(conversation.content.directory.for_region("bretagne"))
+    Founder(conversation, "-3001").type_command("coordination", code)
+    [again] = Founder(conversation, "-3002").type_command("coordination", code)
+    assert "n'est pas valable" in again.text
+
+
+def test_the_csv_export_has_the_columns_and_neutralises_formulas(conversation):
+    founder = finished(conversation)
+    founder.press("📍 Contacter ma coordination régionale")
+    founder.press("✅ J'accepte")
+    founder.type("=HYPERLINK(\"http://evil\")")
+    founder.type("@SUM(A1)")
+    founder.type("lea@exemple.fr")
+    founder.type("+44 20 7946 0958")
+    founder.press("Par e-mail")
+    founder.press("📨 Envoyer")
+    ara = linked(conversation, "auvergne-rhone-alpes", "-2001")
+    [export] = ara.type_command("export")
+    data = export.attachments[0].data.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(data), delimiter=";"))
+    assert rows[0][:4] == ["numero", "date", "region", "departement"]
+    name, structure, phone = rows[1][7], rows[1][8], rows[1][10]
+    assert name.startswith("'=") and structure.startswith("'@") and phone == "'+442079460958"
+
+
+def test_an_admin_sees_statistics_of_every_region(conversation):
+    founder = finished(conversation)
+    founder.press("📍 Contacter ma coordination régionale")
+    give_contact(founder)
+    admin = Founder(conversation, str(ADMIN), channel="telegram")
+    [stats] = admin.type_command("stats")
+    assert "• Auvergne-Rhône-Alpes — nouveau : 1" in stats.text
