@@ -13,10 +13,12 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from . import config as config_module
 from . import content as content_module
+from . import leads, outbox
 from .channels import console
 from .conversation import Conversation
 from .replies import Input, User
@@ -73,16 +75,44 @@ def _parser() -> argparse.ArgumentParser:
                                           "d'abord")
     p.add_argument("--limit", type=int, default=50)
     p.set_defaults(func=_unanswered)
+
+    p = sub.add_parser("invite", help="code d'invitation à usage unique pour relier la "
+                                      "discussion Telegram d'une coordination")
+    p.add_argument("--region", required=True, help="nom de la région (ex. « Bretagne »)")
+    p.add_argument("--coordination", help="identifiant de la coordination, si la région en a "
+                                          "plusieurs")
+    p.set_defaults(func=_invite)
+
+    p = sub.add_parser("outbox", help="envois en attente ou en échec (demandes, rappels)")
+    p.set_defaults(func=_outbox)
+
+    p = sub.add_parser("leads", help="demandes de mise en relation, par région")
+    p.add_argument("--region", help="nom de la région ; toutes par défaut")
+    p.add_argument("--csv", metavar="FICHIER", help="exporter en CSV dans ce fichier")
+    p.set_defaults(func=_leads)
+
+    p = sub.add_parser("reroute", help="envoyer une demande à la coordination d'une autre "
+                                       "région")
+    p.add_argument("lead", type=int, help="numéro de la demande")
+    p.add_argument("--region", required=True)
+    p.set_defaults(func=_reroute)
+
+    p = sub.add_parser("purge", help="effacer les données personnelles plus anciennes que la "
+                                     "durée de conservation")
+    p.set_defaults(func=_purge)
     return parser
 
 
 def _conversation(*, record: bool = True, store: Store | None = None) -> Conversation:
+    """The core on the shipped content and the deployment configuration; exits with a clear
+    message when either is invalid."""
     try:
         content = content_module.load()
-    except content_module.ContentError as exc:
-        sys.stderr.write(f"Le contenu YAML est invalide :\n{exc}\n")
+        config = config_module.load_from_env(content.directory)
+    except (content_module.ContentError, config_module.ConfigError) as exc:
+        sys.stderr.write(f"Le contenu YAML ou la configuration est invalide :\n{exc}\n")
         raise SystemExit(2) from None
-    return Conversation(content, store or Store(), record=record)
+    return Conversation(content, store or Store(), record=record, config=config)
 
 
 def _default(args: argparse.Namespace) -> int:
@@ -203,3 +233,97 @@ def _unanswered(args: argparse.Namespace) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+# --------------------------------------------------------------------------------------------
+# Administration of leads (regional coordinations)
+
+
+def _region(conversation: Conversation, name: str) -> str:
+    territories = conversation.content.territories
+    region = territories.region_by_name(name) if territories else None
+    if region is None:
+        sys.stderr.write(f"Région inconnue : « {name} ».\n")
+        raise SystemExit(2)
+    return region.id
+
+
+def _invite(args: argparse.Namespace) -> int:
+    conversation = _conversation()
+    directory, desk = conversation.content.directory, conversation.coordinations
+    assert directory is not None and desk is not None
+    region_id = _region(conversation, args.region)
+    coordination = (directory.get(args.coordination) if args.coordination
+                    else directory.for_region(region_id))
+    if coordination is None or coordination.region_id != region_id:
+        sys.stderr.write("Coordination inconnue pour cette région ; possibles : "
+                         + ", ".join(c.id for c in directory.of_region(region_id)) + "\n")
+        return 2
+    code = desk.new_invite(coordination)
+    print(f"Code pour {coordination.name} : {code}\n"
+          f"La coordination l'envoie au bot depuis sa discussion : /coordination {code}")
+    return 0
+
+
+def _outbox(args: argparse.Namespace) -> int:
+    conversation = _conversation()
+    rows = outbox.pending(conversation.store)
+    if not rows:
+        print("Aucun envoi en attente ni en échec.")
+        return 0
+    for row in rows:
+        flag = " [repli]" if row["fallback"] else ""
+        print(f"n° {row['id']:>4}  demande {row['lead_id']:>4}  {row['purpose']:<10} "
+              f"{row['kind']:<8} {row['status']:<8} essais {row['attempts']}{flag}  "
+              f"prochain : {row['next_attempt'][:16]}  {row['last_error'][:60]}")
+    return 0
+
+
+def _leads(args: argparse.Namespace) -> int:
+    conversation = _conversation()
+    region_id = _region(conversation, args.region) if args.region else None
+    statuses = (leads.NEW, leads.TAKEN, leads.CLOSED, leads.WITHDRAWN)
+    rows = leads.region_leads(conversation.store, region_id, statuses)
+    if args.csv:
+        Path(args.csv).write_bytes(leads.to_csv(rows))
+        print(f"{len(rows)} demande(s) exportée(s) dans {args.csv}.")
+        return 0
+    if not rows:
+        print("Aucune demande.")
+    for row in rows:
+        flag = " [repli]" if row["flagged"] else ""
+        print(f"n° {row['id']:>4}  {row['created'][:10]}  {row['region']:<28} "
+              f"{row['status']:<15} {row['coordination']}{flag}")
+    return 0
+
+
+def _reroute(args: argparse.Namespace) -> int:
+    conversation = _conversation()
+    directory, territories = conversation.content.directory, conversation.content.territories
+    assert directory is not None and territories is not None
+    lead = leads.get_lead(conversation.store, args.lead)
+    if lead is None:
+        sys.stderr.write(f"Demande n° {args.lead} introuvable.\n")
+        return 2
+    region_id = _region(conversation, args.region)
+    coordination = directory.for_region(region_id)
+    region = territories.region(region_id)
+    leads.reroute(conversation.store, lead["id"], region_id, region.name if region else "",
+                  coordination.id, coordination.name)
+    channels, fallback = conversation.config.channels_for(coordination)
+    queued = outbox.enqueue(conversation.store, lead["id"], outbox.LEAD, channels,
+                            fallback=fallback)
+    print(f"Demande n° {lead['id']} confiée à {coordination.name} ({queued} envoi(s) en "
+          "attente).")
+    return 0
+
+
+def _purge(args: argparse.Namespace) -> int:
+    conversation = _conversation()
+    days = conversation.config.retention_days
+    cutoff = (datetime.now(UTC) - timedelta(days=days)).isoformat("T", "seconds")
+    count = leads.purge_older_than(conversation.store, cutoff)
+    sessions = conversation.store.purge_sessions_before(cutoff)
+    print(f"{count} demande(s) et {sessions} questionnaire(s) de plus de {days} jours "
+          "effacés.")
+    return 0

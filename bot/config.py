@@ -307,8 +307,9 @@ def _integers(c: Checker, raw: LineDict, key: str, what: str, *,
     out = []
     for line, item in _list(c, raw, key, what):
         if isinstance(item, bool) or not isinstance(item, int):
+            example = "123456789" if positive else "123456789, ou -1001234567890 pour un groupe"
             c.error(line, f"{what} : « {item} » dans « {key} » doit être un nombre entier, sans "
-                          "guillemets (ex. 123456789, ou -1001234567890 pour un groupe)")
+                          f"guillemets (ex. {example})")
         elif item == 0 or (positive and item < 0):
             c.error(line, f"{what} : « {item} » dans « {key} » n'est pas un identifiant "
                           "Telegram valide")

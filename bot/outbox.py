@@ -15,6 +15,7 @@ import json
 import logging
 import smtplib
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -23,6 +24,7 @@ from typing import Any
 import httpx
 
 from .config import Channels, Config, SmtpConfig
+from .directory import Directory
 from .leads import get_lead
 from .store import Store, now
 
@@ -91,22 +93,31 @@ TelegramSender = Callable[[int, dict[str, Any], str, str], Awaitable[None]]
 
 @dataclass
 class Outbox:
-    """Sends due deliveries through the configured channels."""
+    """Sends due deliveries through the configured channels, and reminds coordinations of
+    leads nobody took in charge. Database work runs in ``executor`` when one is given (the
+    channel's single core thread), so that one SQLite connection is never used by two
+    threads at once."""
 
     store: Store
     config: Config
+    directory: Directory | None = None
     telegram: TelegramSender | None = None
+    executor: Executor | None = None
+    first_retry: float = FIRST_RETRY  # seconds before the first retry; doubles each time
 
     async def run_once(self) -> int:
-        """Try every due delivery once; returns how many were sent."""
+        """Queue due reminders, then try every due delivery once; returns how many were
+        sent."""
+        await self._db(self.remind)
         sent = 0
-        for delivery in due(self.store):
+        for delivery in await self._db(due, self.store):
+            lead = await self._db(get_lead, self.store, delivery["lead_id"]) or {}
             try:
-                await self._send(delivery)
-            except Exception as exc:
-                self._failed(delivery, exc)
+                await self._send(delivery, lead)
+            except Exception as exc:  # any failure is recorded and retried
+                await self._db(self._failed, delivery, exc)
             else:
-                self._mark(delivery["id"], status=SENT, last_error="")
+                await self._db(self._mark, delivery["id"], status=SENT, last_error="")
                 sent += 1
         return sent
 
@@ -115,12 +126,47 @@ class Outbox:
         while True:
             try:
                 await self.run_once()
-            except Exception:
+            except Exception:  # the worker must survive a bad row
                 logger.exception("Erreur de la boîte d'envoi")
             await asyncio.sleep(interval)
 
-    async def _send(self, delivery: dict[str, Any]) -> None:
-        lead = get_lead(self.store, delivery["lead_id"]) or {}
+    def remind(self, at: datetime | None = None) -> int:
+        """Leads still new after ``reminder_hours``: remind their coordination; after
+        ``fallback_reminder_hours``: tell the national fallback, flagged. Returns how many
+        reminders were queued."""
+        if self.directory is None:
+            return 0
+        at = at or datetime.now(UTC)
+        first = (at - timedelta(hours=self.config.reminder_hours)).isoformat("T", "seconds")
+        second = (at - timedelta(hours=self.config.fallback_reminder_hours)
+                  ).isoformat("T", "seconds")
+        queued = 0
+        for lead in list(self.store.db.query(
+                "SELECT id, coordination_id, created, reminded_at, escalated_at FROM leads "
+                "WHERE status = 'nouveau' AND created <= ? AND (reminded_at IS NULL OR "
+                "(escalated_at IS NULL AND created <= ?))", [first, second])):
+            if lead["reminded_at"] is None:
+                coordination = self.directory.get(lead["coordination_id"])
+                if coordination is not None:
+                    channels, fallback = self.config.channels_for(coordination)
+                    queued += enqueue(self.store, lead["id"], REMINDER, channels,
+                                      fallback=fallback)
+                update = {"reminded_at": now()}
+            else:
+                queued += enqueue(self.store, lead["id"], REMINDER, self.config.fallback,
+                                  fallback=True)
+                update = {"escalated_at": now(), "flagged": 1}
+            with self.store.db.conn:
+                self.store.db["leads"].update(lead["id"], update)
+        return queued
+
+    async def _db(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if self.executor is None:
+            return function(*args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(
+            self.executor, lambda: function(*args, **kwargs))
+
+    async def _send(self, delivery: dict[str, Any], lead: dict[str, Any]) -> None:
         kind, target, purpose = delivery["kind"], delivery["target"], delivery["purpose"]
         text = delivery["text"] or lead_text(lead, purpose)
         if kind == TELEGRAM:
@@ -145,7 +191,7 @@ class Outbox:
         logger.warning("Envoi %s n° %s (%s) échoué, essai %s : %s", delivery["purpose"],
                        delivery["id"], delivery["kind"], attempts, type(exc).__name__)
         if attempts < self.config.max_attempts:
-            delay = min(FIRST_RETRY * 2 ** (attempts - 1), MAX_RETRY)
+            delay = min(self.first_retry * 2 ** (attempts - 1), MAX_RETRY)
             retry = (datetime.now(UTC) + timedelta(seconds=delay)).isoformat(timespec="seconds")
             self._mark(delivery["id"], attempts=attempts, next_attempt=retry, last_error=error)
             return

@@ -216,6 +216,12 @@ class Store:
         with self.db.conn:
             self.db["advisers"].upsert(current, pk="user_key")
 
+    def purge_sessions_before(self, cutoff: str) -> int:
+        """Delete questionnaires last touched before ``cutoff`` (retention); how many."""
+        with self.db.conn:
+            cursor = self.db.execute("DELETE FROM sessions WHERE updated < ?", [cutoff])
+        return cursor.rowcount
+
     def unanswered(self, limit: int = 50) -> list[dict[str, Any]]:
         """Unanswered questions, most frequent first."""
         return list(self.db.query(

@@ -5,9 +5,9 @@ keywords, negative questions, off-topic and small talk), each with the entry a u
 "Top-1" counts the first thing shown: the direct answer, or the first "Vouliez-vous dire…"
 choice. Abstention counts off-topic questions declined without offering any entry.
 
-The floors sit a little under the measured figures (``python -m bot.bench``: top-1 82.4 %,
-wrong direct answers 2.1 %, off-topic declined 85 %, small talk 96.7 % on 2026-11-26), so that
-a change that makes the assistant worse fails, and one that keeps it as good passes.
+The knowledge base was improved by reviewing this set's failures, so its figures are
+optimistic; benchmarks/data/faq_holdout.yaml, never used for tuning, gives the honest ones
+(``python -m bot.bench``). Figures of 2026-11-26: dev top-1 98.5 %, held-out 84.1 %.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def test_the_dev_set_is_realistic_and_large_enough(report):
 
 
 def test_in_scope_questions_get_the_right_entry_first(report):
-    assert report.top1 >= 0.80, report.summary()
+    assert report.top1 >= 0.90, report.summary()
 
 
 def test_wrong_direct_answers_are_rare(report):
@@ -39,7 +39,7 @@ def test_wrong_direct_answers_are_rare(report):
 
 
 def test_off_topic_questions_are_declined(report):
-    assert report.abstention >= 0.80, report.summary()
+    assert report.abstention >= 0.90, report.summary()
 
 
 def test_small_talk_is_recognised(report):

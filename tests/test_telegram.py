@@ -104,12 +104,12 @@ async def test_each_path_of_the_welcome_leads_somewhere(bot):
     assert "qui répond à ce questionnaire ?" in first.text and "⏸ Pause" in first.labels
     await bot.press(LEA, "⏸ Pause")
     [coordination] = await bot.press(LEA, "📍 Contacter ma coordination régionale")
-    assert coordination.text.startswith("Être mis en relation avec ma coordination")
+    assert "dans quel département est votre projet ?" in coordination.text
 
 
 @pytest.mark.parametrize(("payload", "expected"), [
     ("diagnostic", "🧭 Mon projet est-il un PTCE ?"),
-    ("coordination", "Être mis en relation avec ma coordination régionale"),
+    ("coordination", "Pour trouver votre coordination régionale"),
     ("q-def-article9", "article 9"),
     ("theme-definition", "choisissez une question"),
     ("lien-inconnu", "Bonjour Léa !"),

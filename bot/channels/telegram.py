@@ -9,6 +9,7 @@ callback queries, flood control, blocked users, groups, the command menu, loggin
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import html
 import logging
@@ -23,9 +24,11 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
+    KeyboardButton,
     LinkPreviewOptions,
     Message,
     MessageEntity,
+    ReplyKeyboardMarkup,
     Update,
 )
 from telegram.constants import ChatAction, ChatType, MessageLimit, ParseMode
@@ -42,7 +45,10 @@ from telegram.ext import (
     filters,
 )
 
+from .. import outbox
 from ..conversation import FEEDBACK, Conversation
+from ..coordination import CLOSE, TAKE
+from ..outbox import Outbox
 from ..replies import Attachment, Button, Input, Reply, User
 
 logger = logging.getLogger(__name__)
@@ -51,6 +57,7 @@ CHANNEL = "telegram"
 TOKEN_VARIABLE = "TELEGRAM_BOT_TOKEN"
 API_VARIABLE = "TELEGRAM_API_BASE_URL"
 RATE_VARIABLE = "PTCE_TELEGRAM_RATE"
+OUTBOX_VARIABLE = "PTCE_OUTBOX_INTERVAL"
 
 # The command menu. Telegram only accepts a-z, 0-9 and _ in command names.
 COMMANDS = (
@@ -61,8 +68,12 @@ COMMANDS = (
     ("diagnostic", "Mon projet est-il un PTCE ? Le questionnaire"),
     ("reprendre", "Reprendre le questionnaire en pause"),
     ("conseiller", "Mode conseiller (DLA, réseaux, CRESS)"),
+    ("mes_donnees", "Voir et télécharger vos données"),
+    ("oublier", "Effacer vos données"),
     ("annuler", "Mettre en pause ou repartir de zéro"),
 )
+# Commands of the regional coordinations and admins: handled, not advertised in the menu.
+COORDINATION_COMMANDS = ("coordination", "leads", "lead", "export", "stats")
 MAX_TOAST = 200  # characters of a callback query answer
 
 _NOT_MODIFIED = "message is not modified"
@@ -78,6 +89,7 @@ class Settings:
     rate: float = 30.0  # messages per second over all chats; 0 disables throttling
     max_retries: int = 3  # retries of a call answered 429 (flood control)
     typing_delay: float = 0.5  # show "typing…" when a reply takes longer than this
+    outbox_interval: float = 10.0  # seconds between two rounds of lead deliveries
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -85,9 +97,11 @@ class Settings:
         ``PTCE_TELEGRAM_RATE``."""
         env = os.environ if environ is None else environ
         rate = env.get(RATE_VARIABLE, "").strip()
+        interval = env.get(OUTBOX_VARIABLE, "").strip()
         return cls(token=env.get(TOKEN_VARIABLE, "").strip(),
                    api_root=env.get(API_VARIABLE, "").strip() or None,
-                   rate=float(rate) if rate else 30.0)
+                   rate=float(rate) if rate else 30.0,
+                   outbox_interval=float(interval) if interval else 10.0)
 
     @property
     def base_url(self) -> str | None:
@@ -266,6 +280,8 @@ class TelegramChannel:
         # The core is synchronous (matching, SQLite): it runs in one worker thread so that the
         # event loop keeps polling and sending while it works.
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ptce-core")
+        self.outbox: Outbox | None = None  # delivers leads, once the application runs
+        self._outbox_task: asyncio.Task[None] | None = None
 
     def build(self) -> Application:
         """The PTB application, handlers registered, ready to run."""
@@ -275,6 +291,7 @@ class TelegramChannel:
                        overall_max_rate=self.settings.rate, overall_time_period=1 if
                        self.settings.rate else 0, max_retries=self.settings.max_retries))
                    .post_init(self._post_init)
+                   .post_stop(self._post_stop)
                    .post_shutdown(self._post_shutdown))
         if self.settings.base_url:
             builder = (builder.base_url(self.settings.base_url)
@@ -285,9 +302,11 @@ class TelegramChannel:
 
     def register(self, application: Application) -> None:
         """Add the handlers: commands, buttons, private text, addressed group text, media."""
-        names = [name for name, _ in COMMANDS] + ["help"]
+        names = [name for name, _ in COMMANDS] + ["help", *COORDINATION_COMMANDS]
         application.add_handler(CommandHandler(names, self.on_command))
         application.add_handler(CallbackQueryHandler(self.on_button))
+        application.add_handler(MessageHandler(
+            filters.ChatType.PRIVATE & filters.CONTACT, self.on_contact))
         application.add_handler(MessageHandler(
             filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, self.on_text))
         application.add_handler(MessageHandler(
@@ -304,9 +323,44 @@ class TelegramChannel:
             # Resume links an adviser hands to a founder open this bot.
             self.conversation.interview.link_base = \
                 f"https://t.me/{application.bot.username}?start="
+        if self.conversation.handoff is not None:
+            self.outbox = Outbox(self.conversation.store, self.conversation.config,
+                                 self.conversation.content.directory,
+                                 telegram=lambda *a: self._deliver(application, *a),
+                                 executor=self._worker)
+            self._outbox_task = asyncio.create_task(
+                self.outbox.run_forever(self.settings.outbox_interval))
+
+    async def _post_stop(self, application: Application) -> None:
+        if self._outbox_task is not None:
+            self._outbox_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._outbox_task
+            self._outbox_task = None
 
     async def _post_shutdown(self, application: Application) -> None:
         self._worker.shutdown(wait=True)
+
+    async def _deliver(self, application: Application, chat_id: int, lead: dict[str, Any],
+                       purpose: str, text: str) -> None:
+        """Post a lead (text, report, chart, status buttons) or a message to a chat. Errors
+        propagate: the outbox records them and retries."""
+        bot = application.bot
+        buttons = None
+        dialog = self.conversation.content.dialog
+        if purpose == outbox.LEAD and lead.get("id") and dialog is not None:
+            buttons = keyboard(((Button(dialog.messages["btn_take"], f"{TAKE}{lead['id']}"),
+                                 Button(dialog.messages["btn_close"], f"{CLOSE}{lead['id']}")),))
+        chunks = split_message([html.escape(p, quote=False) for p in text.split("\n\n")])
+        for n, chunk in enumerate(chunks):
+            await bot.send_message(chat_id, chunk, parse_mode=ParseMode.HTML,
+                                   reply_markup=buttons if n == len(chunks) - 1 else None,
+                                   link_preview_options=LinkPreviewOptions(is_disabled=True))
+        if purpose == outbox.LEAD and lead.get("report"):
+            await bot.send_document(chat_id, InputFile(lead["report"], filename=lead.get(
+                "report_name") or "rapport-ptce.html"))
+        if purpose == outbox.LEAD and lead.get("chart"):
+            await bot.send_photo(chat_id, InputFile(lead["chart"], filename="profil-ptce.png"))
 
     # ----------------------------------------------------------------------------------------
     # Handlers: one kind of update each
@@ -318,8 +372,8 @@ class TelegramChannel:
         command, _, args = message.text[1:].partition(" ")
         command = command.split("@", 1)[0]
         sender = update.effective_user
-        await self._respond(update, context, Input(
-            self._user(update), command=command, args=args.strip(),
+        await self._respond(update, context, self._input(
+            update, command=command, args=args.strip(),
             name=sender.first_name if sender else ""))
 
     async def on_unknown_command(self, update: Update,
@@ -331,7 +385,7 @@ class TelegramChannel:
         """A question typed in a private chat."""
         message = update.effective_message
         assert message is not None
-        await self._respond(update, context, Input(self._user(update), text=message.text or ""))
+        await self._respond(update, context, self._input(update, text=message.text or ""))
 
     async def on_group_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """In a group, answer only what is addressed to the bot: a mention or a reply."""
@@ -340,7 +394,14 @@ class TelegramChannel:
         text = _addressed_text(message, context.bot.username, context.bot.id)
         if text is None:
             return
-        await self._respond(update, context, Input(self._user(update), text=text))
+        await self._respond(update, context, self._input(update, text=text))
+
+    async def on_contact(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The founder shared their phone number with the "Partager mon numéro" button."""
+        message = update.effective_message
+        assert message is not None and message.contact is not None
+        await self._respond(update, context, self._input(
+            update, contact=message.contact.phone_number))
 
     async def on_media(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Stickers, photos, voice, locations…: explain that only text is read."""
@@ -349,14 +410,13 @@ class TelegramChannel:
         kind = next((k for k in ("sticker", "photo", "voice", "audio", "video", "document",
                                  "location", "contact", "animation", "video_note", "poll")
                      if getattr(message, k, None)), "other")
-        await self._respond(update, context, Input(self._user(update), media=kind))
+        await self._respond(update, context, self._input(update, media=kind))
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A press on an inline button. The query is always answered, even for a stale one."""
         query = update.callback_query
         assert query is not None
-        replies = await self._core(update, context,
-                                   Input(self._user(update), button=query.data or ""))
+        replies = await self._core(update, context, self._input(update, button=query.data or ""))
         toast = next((r.text for r in replies if r.kind == "ack"), None)
         await _answer_query(query.answer(toast[:MAX_TOAST] if toast else None))
         message = query.message if isinstance(query.message, Message) else None
@@ -420,6 +480,12 @@ class TelegramChannel:
                     await self._send_html(context, chat.id, chunk, markup)
                 for attachment in reply.attachments:
                     await self._send_file(context, chat.id, attachment)
+                if reply.request_contact and chat.type == ChatType.PRIVATE:
+                    share = ReplyKeyboardMarkup(
+                        [[KeyboardButton(reply.request_contact, request_contact=True)]],
+                        one_time_keyboard=True, resize_keyboard=True)
+                    await context.bot.send_message(chat.id, reply.request_contact,
+                                                   reply_markup=share)
         except Forbidden:
             # The user blocked the bot: note it once, do not retry.
             logger.info("Utilisateur %s injoignable (bot bloqué) : marqué inactif.",
@@ -464,6 +530,11 @@ class TelegramChannel:
         except BadRequest as exc:
             return _NOT_MODIFIED in exc.message
         return True
+
+    def _input(self, update: Update, **fields: Any) -> Input:
+        chat = update.effective_chat
+        private = chat is None or chat.type == ChatType.PRIVATE
+        return Input(self._user(update), private=private, **fields)
 
     @staticmethod
     def _user(update: Update) -> User:
