@@ -11,20 +11,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from . import leads, outbox
-from .adviser import AdviserDesk, is_adviser_button
+from .adviser import OPEN_SESSION, AdviserDesk, is_adviser_button
 from .config import Config
 from .content import Content, Entry, Intent
-from .coordination import CoordinationDesk, is_coordination_button
+from .coordination import CoordinationDesk, chat_key, is_coordination_button
 from .faq import Matcher
 from .handoff import CANCEL as HANDOFF_CANCEL
+from .handoff import SEND as HANDOFF_SEND
 from .handoff import Handoff, is_handoff_button
-from .interview import RESUME_PAYLOAD, Interview, is_interview_button
+from .interview import FINISH, RESUME_PAYLOAD, Interview, is_interview_button
 from .replies import Button, Input, Reply, User
 from .smalltalk import SmallTalk
 from .store import Store
 from .text import Normalizer, fold
 
 MAX_QUESTION_LENGTH = 1000
+SLOW_BUTTONS = frozenset({FINISH, HANDOFF_SEND})  # the result, a lead: chart and report
 MAX_RELATED = 3
 
 # Button data. Kept short: Telegram allows 64 bytes of callback data.
@@ -106,16 +108,24 @@ class Conversation:
         text = inp.text.strip()
         if not text or len(text) > MAX_QUESTION_LENGTH:
             return self._text(inp)  # the same kind refusal everywhere
-        if self.coordinations is not None and self.coordinations.pending(key):
+        # What a typed message belongs to, most specific first.
+        pending = self.store.pending_steps(key, chat_key(key))
+        if self.coordinations is not None and pending.get("coordinator"):
             return self.coordinations.note(key, text)
-        if self.advisers is not None and self.advisers.pending(key):
+        if self.advisers is not None and pending.get("adviser"):
             return self.advisers.text(key, text)
-        if self.handoff is not None and self.handoff.in_progress(key):
+        if self.handoff is not None and pending.get("handoff"):
             return self.handoff.text(key, text)
-        if self.interview is not None and self.interview.in_progress(key):
+        if self.interview is not None and pending.get("questionnaire"):
             return self.interview.text(key, text,
                                        lambda question: self._text(replace(inp, text=question)))
         return self._text(inp)
+
+    def is_slow(self, inp: Input) -> bool:
+        """Whether answering ``inp`` draws a chart and writes a report (a few hundred
+        milliseconds): channels then run it apart and show that they are working."""
+        data = inp.button or ""
+        return data in SLOW_BUTTONS or data.startswith(OPEN_SESSION)
 
     # ----------------------------------------------------------------------------------------
     # Commands and buttons

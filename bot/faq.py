@@ -93,7 +93,7 @@ class _Doc:
     entry_id: str
     tokens: frozenset[str]
     norm: float  # sqrt of the sum of squared IDF of its tokens
-    text: str  # its normalised words, for rapidfuzz
+    sorted_text: str  # the same words in alphabetical order, for rapidfuzz
 
 
 class Matcher:
@@ -151,7 +151,7 @@ class Matcher:
                 continue
             index = len(self._docs)
             norm = math.sqrt(sum(self._idf2[t] for t in tokens))
-            self._docs.append(_Doc(entry_id, tokens, norm, " ".join(words)))
+            self._docs.append(_Doc(entry_id, tokens, norm, " ".join(sorted(words))))
             self._entry_docs[entry_id].append(index)
             for token in tokens:
                 postings[token].append(index)
@@ -211,14 +211,21 @@ class Matcher:
             partial.append((score, entry_id))
         partial.sort(reverse=True)
 
-        query_text = " ".join(words)
-        scored = []
-        for score, entry_id in partial[:_CANDIDATES]:
-            similarity = max(
-                fuzz.token_sort_ratio(query_text, self._docs[i].text)
-                for i in self._entry_docs[entry_id]
-            ) / 100
-            scored.append(Scored(entry_id, round(score + tuning.fuzzy * similarity, 4)))
+        # rapidfuzz's token_sort_ratio, with the phrasings' words sorted once at indexing and
+        # every candidate phrasing compared in one call.
+        query_sorted = " ".join(sorted(words))
+        candidates = partial[:_CANDIDATES]
+        owners = [n for n, (_, entry_id) in enumerate(candidates)
+                  for _ in self._entry_docs[entry_id]]
+        texts = [self._docs[i].sorted_text for _, entry_id in candidates
+                 for i in self._entry_docs[entry_id]]
+        best = [0.0] * len(candidates)
+        if texts:
+            for owner, similarity in zip(owners, process.cdist(
+                    [query_sorted], texts, scorer=fuzz.ratio, workers=1)[0], strict=True):
+                best[owner] = max(best[owner], float(similarity))
+        scored = [Scored(entry_id, round(score + tuning.fuzzy * best[n] / 100, 4))
+                  for n, (score, entry_id) in enumerate(candidates)]
         scored.sort(key=lambda s: s.score, reverse=True)
         return tuple(scored)
 

@@ -15,7 +15,6 @@ import json
 import logging
 import smtplib
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -94,15 +93,14 @@ TelegramSender = Callable[[int, dict[str, Any], str, str], Awaitable[None]]
 @dataclass
 class Outbox:
     """Sends due deliveries through the configured channels, and reminds coordinations of
-    leads nobody took in charge. Database work runs in ``executor`` when one is given (the
-    channel's single core thread), so that one SQLite connection is never used by two
-    threads at once."""
+    leads nobody took in charge. Database work runs under ``lock`` when one is given (the
+    channel's core lock), so that it never interleaves with the core's own work."""
 
     store: Store
     config: Config
     directory: Directory | None = None
     telegram: TelegramSender | None = None
-    executor: Executor | None = None
+    lock: asyncio.Lock | None = None
     first_retry: float = FIRST_RETRY  # seconds before the first retry; doubles each time
 
     async def run_once(self) -> int:
@@ -161,10 +159,10 @@ class Outbox:
         return queued
 
     async def _db(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        if self.executor is None:
+        if self.lock is None:
             return function(*args, **kwargs)
-        return await asyncio.get_running_loop().run_in_executor(
-            self.executor, lambda: function(*args, **kwargs))
+        async with self.lock:
+            return function(*args, **kwargs)
 
     async def _send(self, delivery: dict[str, Any], lead: dict[str, Any]) -> None:
         kind, target, purpose = delivery["kind"], delivery["target"], delivery["purpose"]

@@ -47,6 +47,12 @@ class SmallTalk:
         self._pattern_list = list(self._patterns)
         self._vocabulary = {i.id: {w for p in i.patterns for w in self._normalize(p).split()}
                             for i in self._intents}
+        # The words of every other intent, per intent (for _by_vocabulary).
+        self._others = {i.id: set().union(*(v for k, v in self._vocabulary.items()
+                                            if k != i.id)) for i in self._intents}
+        # A message much longer than every pattern cannot be 88 % similar to one.
+        self._fuzzy_max_length = int(max(map(len, self._pattern_list), default=0) * 1.3) + 1
+        self._subjects = [(i, [f" {fold(p)} " for p in i.patterns]) for i in self._out_of_scope]
         self._keywords = {fold(k): i for i in self._intents for k in i.keywords}
         self._greetings = sorted(
             (fold(p) for i in self._intents if i.id == "greeting" for p in i.patterns),
@@ -60,7 +66,7 @@ class SmallTalk:
             return Detected(thanks, "")
         normalized = self._normalize(text)
         intent = self._patterns.get(normalized)
-        if intent is None and len(normalized) >= _FUZZY_MIN_LENGTH:
+        if intent is None and _FUZZY_MIN_LENGTH <= len(normalized) <= self._fuzzy_max_length:
             found = process.extractOne(normalized, self._pattern_list, scorer=fuzz.token_sort_ratio,
                                        score_cutoff=_FUZZY_CUTOFF)
             if found is not None:
@@ -77,8 +83,8 @@ class SmallTalk:
     def out_of_scope(self, text: str) -> Intent | None:
         """The out-of-scope subject the message names, if any."""
         joined = f" {fold(text)} "
-        for intent in self._out_of_scope:
-            if any(f" {fold(p)} " in joined for p in intent.patterns):
+        for intent, patterns in self._subjects:
+            if any(p in joined for p in patterns):
                 return intent
         return None
 
@@ -92,8 +98,7 @@ class SmallTalk:
             return None
         found = []
         for intent in self._intents:
-            vocabulary = self._vocabulary[intent.id]
-            others = set().union(*(v for k, v in self._vocabulary.items() if k != intent.id))
+            vocabulary, others = self._vocabulary[intent.id], self._others[intent.id]
             if all(w in vocabulary or w in _FILLERS for w in words) and any(
                 w in vocabulary and w not in others and w not in _FILLERS for w in words
             ):

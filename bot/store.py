@@ -11,6 +11,7 @@ import json
 import os
 import re
 import sqlite3
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import sqlite_utils
 
 DEFAULT_DB = Path("data") / "ptce.sqlite3"
 MAX_STORED_QUESTION = 500
+SEEN_EVERY = 3600.0  # seconds between two "last seen" writes for an active user
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?:\+|\b0)\d(?:[\s.-]?\d{2}){4}\b|\+\d[\d\s.-]{7,}\d")
@@ -48,9 +50,15 @@ class Store:
             # Channels run the core in one worker thread, created after the store.
             self.db = sqlite_utils.Database(sqlite3.connect(path, check_same_thread=False))
             self.db.enable_wal()
+            # With WAL, NORMAL keeps the database consistent after a crash of the process or
+            # of the machine; only the last commits before a power cut may be lost. FULL
+            # would cost an fsync per message.
+            self.db.execute("PRAGMA synchronous = NORMAL")
         else:
             self.db = sqlite_utils.Database(sqlite3.connect(":memory:", check_same_thread=False))
         self.db.execute("PRAGMA busy_timeout = 5000")
+        self._seen: dict[tuple[str, str], float] = {}  # users recently marked active
+        self._pending_sql: str | None = None
         self._create_tables()
 
     def _create_tables(self) -> None:
@@ -94,9 +102,9 @@ class Store:
 
     def record_question(self, channel: str, outcome: str, entry_id: str | None = None) -> None:
         """Count one question by its outcome (answer, suggest, none, smalltalk, out_of_scope)."""
-        self.db["questions"].insert(
-            {"ts": now(), "channel": channel, "outcome": outcome, "entry_id": entry_id}
-        )
+        with self.db.conn:  # plain SQL: this runs for every message
+            self.db.execute("INSERT INTO questions (ts, channel, outcome, entry_id) "
+                            "VALUES (?, ?, ?, ?)", [now(), channel, outcome, entry_id])
 
     def record_unanswered(self, key: str, text: str, outcome: str) -> None:
         """Remember a question left without a sure answer; ``key`` groups identical ones."""
@@ -123,7 +131,12 @@ class Store:
             "GROUP BY entry_id ORDER BY down DESC, up ASC"))
 
     def seen_user(self, channel: str, user_id: str) -> None:
-        """Note that a user wrote: they are reachable again, even if they had blocked us."""
+        """Note that a user wrote: they are reachable again, even if they had blocked us.
+        Written at most once an hour per user while they stay active."""
+        stamp = time.monotonic()
+        if stamp - self._seen.get((channel, user_id), -SEEN_EVERY) < SEEN_EVERY:
+            return
+        self._seen[(channel, user_id)] = stamp
         ts = now()
         with self.db.conn:
             self.db.execute(
@@ -134,6 +147,7 @@ class Store:
 
     def mark_inactive(self, channel: str, user_id: str) -> None:
         """The user blocked the bot: stop writing to them until they write again."""
+        self._seen.pop((channel, user_id), None)
         ts = now()
         with self.db.conn:
             self.db.execute(
@@ -186,6 +200,32 @@ class Store:
         with self.db.conn:
             self.db.execute("UPDATE sessions SET status = 'paused', updated = ? "
                             "WHERE user_key = ? AND status = 'active'", [now(), user_key])
+
+    def pending_steps(self, user_key: str, chat_key: str) -> dict[str, Any]:
+        """In one query, what a user's next typed message belongs to: a coordinator's note
+        (``coordinator``), an adviser's step (``adviser``), a hand-off (``handoff``), a
+        questionnaire in progress (``questionnaire``). Tables that do not exist yet count as
+        nothing pending."""
+        if self._pending_sql is None:  # built once: the tables exist by the first message
+            self._pending_sql = self._pending_select()
+        if not self._pending_sql:
+            return {}
+        row = next(self.db.query(self._pending_sql, {"user": user_key, "chat": chat_key}))
+        return {name: value for name, value in row.items() if value}
+
+    def _pending_select(self) -> str:
+        tables = set(self.db.table_names())
+        parts = {
+            "coordinator": ("SELECT pending FROM coordinators WHERE chat_key = :chat",
+                            "coordinators"),
+            "adviser": ("SELECT pending FROM advisers WHERE user_key = :user", "advisers"),
+            "handoff": ("SELECT 1 FROM handoffs WHERE user_key = :user", "handoffs"),
+            "questionnaire": ("SELECT 1 FROM sessions WHERE user_key = :user AND status = "
+                              "'active' LIMIT 1", "sessions"),
+        }
+        select = ", ".join(f"({sql}) AS {name}" for name, (sql, table) in parts.items()
+                           if table in tables)
+        return f"SELECT {select}" if select else ""
 
     def last_done_session(self, user_key: str) -> dict[str, Any] | None:
         """The user's latest finished questionnaire, if any."""

@@ -44,8 +44,11 @@ STOP_WORDS = frozenset(
 )
 
 _STEMMER = snowballstemmer.stemmer("french")
+# Combining marks (accents) left by NFKD decomposition.
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 
+@lru_cache(maxsize=8192)
 def fold(text: str) -> str:
     """Return ``text`` lower-cased, without accents, elisions or punctuation.
 
@@ -54,9 +57,7 @@ def fold(text: str) -> str:
     """
     text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).lower()
     text = text.translate(_LIGATURES)
-    text = "".join(
-        c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
-    )
+    text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
     text = _ELISION.sub(" ", text)
     return " ".join(_NON_WORD.sub(" ", text).split())
 

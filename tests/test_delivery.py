@@ -195,7 +195,8 @@ async def test_a_consented_lead_reaches_the_chat_the_mailbox_and_the_crm(world, 
 async def test_the_coordinator_takes_it_in_charge_and_the_founder_is_told(world, bot):
     await consent_on_telegram(world, bot)
     fake = world.fake
-    await until(lambda: any(s.chat_id == COORDINATOR.id for s in fake.sent))
+    # The lead has arrived whole: its text, the report and the chart.
+    await until(lambda: len([s for s in fake.sent if s.chat_id == COORDINATOR.id]) >= 3)
     code = bot.conversation.coordinations.new_invite(
         world.content.directory.for_region("auvergne-rhone-alpes"))
     before = len(fake.sent)

@@ -165,12 +165,6 @@ async def test_close_candidates_are_offered_as_buttons(bot):
     assert answer.text.startswith(reply.labels[0])
 
 
-async def test_a_slow_reply_shows_typing(content, store):
-    async for bot in start_bot(content, store, typing_delay=0):
-        await bot.say(LEA, "qui peut être membre d'un ptce ?")
-        assert (LEA.id, "typing") in bot.fake.chat_actions
-
-
 # --------------------------------------------------------------------------------------------
 # Browsing by theme, feedback, stale buttons
 
@@ -372,6 +366,7 @@ async def test_the_questionnaire_sends_its_verdict_chart_and_report(bot):
     assert recap.text.startswith("📋 Récapitulatif")
     assert "→ <Léa & Co>" in recap.text
     verdict, advice, photo, document = await bot.press(LEA, "✅ Voir le résultat", count=4)
+    assert (LEA.id, "typing") in bot.fake.chat_actions  # drawing the chart takes a moment
     assert verdict.text.startswith("🧭 Pas (encore) un PTCE en l'état")
     assert advice.text.startswith("Éligible aux appels de l'État")
     assert photo.method == "sendPhoto" and photo.file_bytes.startswith(b"\x89PNG")

@@ -17,6 +17,7 @@ import os
 from collections.abc import Awaitable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from telegram import (
@@ -75,6 +76,7 @@ COMMANDS = (
 # Commands of the regional coordinations and admins: handled, not advertised in the menu.
 COORDINATION_COMMANDS = ("coordination", "leads", "lead", "export", "stats")
 MAX_TOAST = 200  # characters of a callback query answer
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)  # answers cite sources: no link cards
 
 _NOT_MODIFIED = "message is not modified"
 _PARSE_ERROR = "can't parse entities"
@@ -88,7 +90,6 @@ class Settings:
     api_root: str | None = None
     rate: float = 30.0  # messages per second over all chats; 0 disables throttling
     max_retries: int = 3  # retries of a call answered 429 (flood control)
-    typing_delay: float = 0.5  # show "typing…" when a reply takes longer than this
     outbox_interval: float = 10.0  # seconds between two rounds of lead deliveries
 
     @classmethod
@@ -215,8 +216,10 @@ def _length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+@lru_cache(maxsize=2048)
 def keyboard(buttons: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:
-    """The reply's buttons as an inline keyboard."""
+    """The reply's buttons as an inline keyboard (cached: PTB objects are immutable and the
+    same answers come back often)."""
     if not buttons:
         return None
     return InlineKeyboardMarkup(
@@ -280,6 +283,7 @@ class TelegramChannel:
         # The core is synchronous (matching, SQLite): it runs in one worker thread so that the
         # event loop keeps polling and sending while it works.
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ptce-core")
+        self._core_lock = asyncio.Lock()
         self.outbox: Outbox | None = None  # delivers leads, once the application runs
         self._outbox_task: asyncio.Task[None] | None = None
 
@@ -327,7 +331,7 @@ class TelegramChannel:
             self.outbox = Outbox(self.conversation.store, self.conversation.config,
                                  self.conversation.content.directory,
                                  telegram=lambda *a: self._deliver(application, *a),
-                                 executor=self._worker)
+                                 lock=self._core_lock)
             self._outbox_task = asyncio.create_task(
                 self.outbox.run_forever(self.settings.outbox_interval))
 
@@ -355,7 +359,7 @@ class TelegramChannel:
         for n, chunk in enumerate(chunks):
             await bot.send_message(chat_id, chunk, parse_mode=ParseMode.HTML,
                                    reply_markup=buttons if n == len(chunks) - 1 else None,
-                                   link_preview_options=LinkPreviewOptions(is_disabled=True))
+                                   link_preview_options=NO_PREVIEW)
         if purpose == outbox.LEAD and lead.get("report"):
             await bot.send_document(chat_id, InputFile(lead["report"], filename=lead.get(
                 "report_name") or "rapport-ptce.html"))
@@ -450,16 +454,17 @@ class TelegramChannel:
 
     async def _core(self, update: Update, context: ContextTypes.DEFAULT_TYPE,
                     inp: Input) -> list[Reply]:
-        """The core's replies; "typing…" is shown if they take longer than the delay."""
+        """The core's replies. Most take a millisecond and run right here; the few that draw
+        a chart and write a report run in the worker thread, with "typing…" shown. One input
+        at a time touches the core (and its SQLite connection)."""
         chat = update.effective_chat
-        loop = asyncio.get_running_loop()
-        work = loop.run_in_executor(self._worker, self._handle, update, inp)
-        if chat is None:
-            return await work
-        done, _ = await asyncio.wait({work}, timeout=self.settings.typing_delay)
-        if not done:
-            await _quietly(context.bot.send_chat_action(chat.id, ChatAction.TYPING))
-        return await work
+        async with self._core_lock:
+            if not self.conversation.is_slow(inp):
+                return self._handle(update, inp)
+            if chat is not None:
+                await _quietly(context.bot.send_chat_action(chat.id, ChatAction.TYPING))
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._worker, self._handle, update, inp)
 
     def _handle(self, update: Update, inp: Input) -> list[Reply]:
         chat = update.effective_chat
@@ -490,15 +495,15 @@ class TelegramChannel:
             # The user blocked the bot: note it once, do not retry.
             logger.info("Utilisateur %s injoignable (bot bloqué) : marqué inactif.",
                         _pseudonym(chat.id))
-            await asyncio.get_running_loop().run_in_executor(
-                self._worker, self.conversation.store.mark_inactive, CHANNEL, str(chat.id))
+            async with self._core_lock:
+                self.conversation.store.mark_inactive(CHANNEL, str(chat.id))
 
     async def _send_html(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str,
                          markup: InlineKeyboardMarkup | None) -> None:
         try:
             await context.bot.send_message(
                 chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup,
-                link_preview_options=LinkPreviewOptions(is_disabled=True))
+                link_preview_options=NO_PREVIEW)
         except BadRequest as exc:
             if _PARSE_ERROR not in exc.message:
                 raise
