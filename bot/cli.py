@@ -13,7 +13,6 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from . import config as config_module
@@ -320,10 +319,7 @@ def _reroute(args: argparse.Namespace) -> int:
 
 def _purge(args: argparse.Namespace) -> int:
     conversation = _conversation()
-    days = conversation.config.retention_days
-    cutoff = (datetime.now(UTC) - timedelta(days=days)).isoformat("T", "seconds")
-    count = leads.purge_older_than(conversation.store, cutoff)
-    sessions = conversation.store.purge_sessions_before(cutoff)
-    print(f"{count} demande(s) et {sessions} questionnaire(s) de plus de {days} jours "
-          "effacés.")
+    count = outbox.Outbox(conversation.store, conversation.config).purge()
+    print(f"{count} demande(s) ou questionnaire(s) de plus de "
+          f"{conversation.config.retention_days} jours effacé(s).")
     return 0

@@ -14,6 +14,7 @@ import base64
 import json
 import logging
 import smtplib
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,7 +25,7 @@ import httpx
 
 from .config import Channels, Config, SmtpConfig
 from .directory import Directory
-from .leads import get_lead
+from .leads import get_lead, purge_older_than
 from .store import Store, now
 
 logger = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ PENDING, SENT, FAILED = "pending", "sent", "failed"
 LEAD, REMINDER, WITHDRAWAL, NOTICE = "lead", "reminder", "withdrawal", "notice"
 FIRST_RETRY = 30.0  # seconds; doubles at each failure…
 MAX_RETRY = 3600.0  # …up to an hour
+PURGE_EVERY = 3600.0  # seconds between two purges of data past the retention period
 
 
 def create_tables(store: Store) -> None:
@@ -120,13 +122,24 @@ class Outbox:
         return sent
 
     async def run_forever(self, interval: float = 5.0) -> None:
-        """The worker: deliver, then sleep ``interval`` seconds; stops when cancelled."""
+        """The worker: deliver, then sleep ``interval`` seconds; once an hour, erase personal
+        data older than the retention period. Stops when cancelled."""
+        last_purge = float("-inf")
         while True:
             try:
                 await self.run_once()
+                if time.monotonic() - last_purge >= PURGE_EVERY:
+                    await self._db(self.purge)
+                    last_purge = time.monotonic()
             except Exception:  # the worker must survive a bad row
                 logger.exception("Erreur de la boîte d'envoi")
             await asyncio.sleep(interval)
+
+    def purge(self) -> int:
+        """Erase leads' personal data and questionnaires older than ``retention_days``."""
+        cutoff = (datetime.now(UTC) - timedelta(days=self.config.retention_days)
+                  ).isoformat("T", "seconds")
+        return purge_older_than(self.store, cutoff) + self.store.purge_sessions_before(cutoff)
 
     def remind(self, at: datetime | None = None) -> int:
         """Leads still new after ``reminder_hours``: remind their coordination; after

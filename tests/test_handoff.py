@@ -254,3 +254,49 @@ def test_an_admin_sees_statistics_of_every_region(conversation):
     admin = Founder(conversation, str(ADMIN), channel="telegram")
     [stats] = admin.type_command("stats")
     assert "• Auvergne-Rhône-Alpes — nouveau : 1" in stats.text
+
+
+def test_an_unacknowledged_lead_is_reminded_then_escalated(conversation, store):
+    from datetime import UTC, datetime, timedelta
+
+    from bot.outbox import Outbox
+
+    founder = finished(conversation)
+    founder.press("📍 Contacter ma coordination régionale")
+    give_contact(founder)
+    outbox = Outbox(store, conversation.config, conversation.content.directory)
+    now = datetime.now(UTC)
+    assert outbox.remind(now + timedelta(hours=1)) == 0  # too early
+    assert outbox.remind(now + timedelta(hours=73)) == 3  # the coordination's three channels
+    assert outbox.remind(now + timedelta(hours=74)) == 0  # once
+    assert outbox.remind(now + timedelta(hours=145)) == 1  # then the national fallback
+    reminders = [d for d in deliveries(store) if d[0] == "reminder"]
+    assert reminders[-1] == ("reminder", "telegram", "-999", 1)
+    [lead] = store.db.query("SELECT flagged FROM leads")
+    assert lead["flagged"] == 1
+
+
+def test_a_lead_taken_in_charge_is_not_reminded(conversation, store):
+    from datetime import UTC, datetime, timedelta
+
+    from bot.leads import TAKEN, set_status
+    from bot.outbox import Outbox
+
+    founder = finished(conversation)
+    founder.press("📍 Contacter ma coordination régionale")
+    give_contact(founder)
+    set_status(store, 1, TAKEN, "")
+    outbox = Outbox(store, conversation.config, conversation.content.directory)
+    assert outbox.remind(datetime.now(UTC) + timedelta(days=30)) == 0
+
+
+def test_old_personal_data_is_purged(conversation, store):
+    from bot.leads import purge_older_than
+
+    founder = finished(conversation)
+    founder.press("📍 Contacter ma coordination régionale")
+    give_contact(founder)
+    assert purge_older_than(store, "2000-01-01") == 0
+    assert purge_older_than(store, "2999-01-01") == 1
+    [lead] = store.db.query("SELECT contact, report FROM leads")
+    assert lead["contact"] == "{}" and lead["report"] is None
