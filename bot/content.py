@@ -47,7 +47,6 @@ REQUIRED_MESSAGES = {
     "unknown_button": set(),
     "unknown_command": {"command"},
     "cancelled": set(),
-    "coming_soon": set(),
     "source_prefix": set(),
     "ask": set(),
     "non_text": set(),
