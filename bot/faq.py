@@ -35,7 +35,7 @@ from rapidfuzz import fuzz, process
 from .content import Entry
 from .text import Normalizer
 
-_SHORTLIST = 200  # entries, by phrasing similarity, whose coverage is computed
+_SHORTLIST = 60  # entries, by phrasing similarity, whose coverage is computed
 _CANDIDATES = 12  # entries re-ranked with rapidfuzz
 _TYPO_DISCOUNT = 0.8  # a corrected word weighs less than a word typed right
 _TYPO_MIN_LENGTH = 5  # shorter words are too easily "corrected" into another word

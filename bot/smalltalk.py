@@ -52,7 +52,11 @@ class SmallTalk:
                                             if k != i.id)) for i in self._intents}
         # A message much longer than every pattern cannot be 88 % similar to one.
         self._fuzzy_max_length = int(max(map(len, self._pattern_list), default=0) * 1.3) + 1
-        self._subjects = [(i, [f" {fold(p)} " for p in i.patterns]) for i in self._out_of_scope]
+        # One regular expression per subject: its patterns as whole words of the folded text.
+        self._subjects = [
+            (i, re.compile(" (?:" + "|".join(re.escape(fold(p)) for p in i.patterns
+                                            if fold(p)) + ") "))
+            for i in self._out_of_scope]
         self._keywords = {fold(k): i for i in self._intents for k in i.keywords}
         self._greetings = sorted(
             (fold(p) for i in self._intents if i.id == "greeting" for p in i.patterns),
@@ -83,10 +87,8 @@ class SmallTalk:
     def out_of_scope(self, text: str) -> Intent | None:
         """The out-of-scope subject the message names, if any."""
         joined = f" {fold(text)} "
-        for intent, patterns in self._subjects:
-            if any(p in joined for p in patterns):
-                return intent
-        return None
+        return next((intent for intent, pattern in self._subjects if pattern.search(joined)),
+                    None)
 
     def _by_vocabulary(self, words: list[str]) -> Intent | None:
         """The one intent whose patterns' words make up the whole of a short message.
