@@ -53,6 +53,17 @@ REQUIRED_MESSAGES = {
     "feedback_thanks": set(),
     "feedback_sorry": set(),
     "error": set(),
+    "glossary_hint": set(),
+    "btn_ask": set(),
+    "btn_diagnostic": set(),
+    "btn_coordination": set(),
+    "btn_themes": set(),
+    "btn_glossary": set(),
+    "btn_examples": set(),
+    "btn_back_to_themes": set(),
+    "btn_none_of_these": set(),
+    "btn_useful": set(),
+    "btn_not_useful": set(),
 }
 
 

@@ -42,8 +42,6 @@ DIAGNOSTIC = "diag"
 COORDINATION = "coord"
 FEEDBACK = "f:"  # f:+:<entry id> or f:-:<entry id>
 
-COORDINATION_LABEL = "📍 Contacter ma coordination régionale"
-
 # What the paths of the welcome open when the questionnaire or the hand-off is not available.
 DIAGNOSTIC_ENTRY = "lancer-diagnostic"
 COORDINATION_ENTRY = "lancer-coordination"
@@ -79,7 +77,8 @@ class Conversation:
         content = self.content
         if content.dialog is not None and content.territories is not None:
             self.interview = Interview(content.dialog, self.store, content.territories,
-                                       contact_button=Button(COORDINATION_LABEL, COORDINATION))
+                                       contact_button=Button(
+                                           content.message("btn_coordination"), COORDINATION))
             self.advisers = AdviserDesk(self.interview)
             if content.directory is not None:
                 leads.create_tables(self.store)
@@ -227,7 +226,7 @@ class Conversation:
         if data.startswith(ENTRY) and data[len(ENTRY):] in self.content.entries:
             return [self.answer(self.content.entries[data[len(ENTRY):]])]
         return [Reply(self.content.message("unknown_button"), kind="error",
-                      buttons=((Button("📚 Parcourir les thèmes", THEMES),),))]
+                      buttons=((Button(self.content.message("btn_themes"), THEMES),),))]
 
     def _feedback(self, inp: Input, value: str) -> list[Reply]:
         """👍 / 👎 on an answer: counted per entry, without saying who gave it."""
@@ -292,8 +291,8 @@ class Conversation:
         """An entry as a reply: title, answer, source, "see also" and feedback buttons."""
         related = [self.content.entries[r] for r in entry.related[:MAX_RELATED]]
         rows = [(Button(f"➜ {r.title}", ENTRY + r.id),) for r in related]
-        rows.append((Button("👍 Utile", f"{FEEDBACK}+:{entry.id}"),
-                     Button("👎 Pas utile", f"{FEEDBACK}-:{entry.id}")))
+        rows.append((Button(self.content.message("btn_useful"), f"{FEEDBACK}+:{entry.id}"),
+                     Button(self.content.message("btn_not_useful"), f"{FEEDBACK}-:{entry.id}")))
         return Reply(
             entry.answer,
             title=entry.title,
@@ -309,9 +308,9 @@ class Conversation:
         hello = (self.content.message("hello_name", name=name) if name
                  else self.content.message("hello"))
         return Reply(f"{hello}\n{self.content.message('welcome')}", kind="menu", buttons=(
-            (Button("❓ Poser une question", ASK),),
-            (Button("🧭 Mon projet est-il un PTCE ?", DIAGNOSTIC),),
-            (Button(COORDINATION_LABEL, COORDINATION),),
+            (Button(self.content.message("btn_ask"), ASK),),
+            (Button(self.content.message("btn_diagnostic"), DIAGNOSTIC),),
+            (Button(self.content.message("btn_coordination"), COORDINATION),),
         ))
 
     def help(self) -> Reply:
@@ -325,7 +324,7 @@ class Conversation:
         theme = self.content.theme(theme_id)
         assert theme is not None
         rows = [(Button(self.content.entries[e].title, ENTRY + e),) for e in theme.entry_ids]
-        rows.append((Button("⬅ Retour aux thèmes", THEMES_BACK),))
+        rows.append((Button(self.content.message("btn_back_to_themes"), THEMES_BACK),))
         return Reply(self.content.message("theme", theme=theme.label), buttons=tuple(rows),
                      kind="menu")
 
@@ -333,27 +332,25 @@ class Conversation:
         lines = [self.content.message("glossary"), ""]
         for term in sorted(self.content.glossary, key=lambda t: fold(t.term)):
             lines.append(f"• {term.term} : {term.full}" if term.full else f"• {term.term}")
-        lines += ["", "Demandez « c'est quoi … ? » pour la définition d'un terme."]
+        lines += ["", self.content.message("glossary_hint")]
         return Reply("\n".join(lines), kind="menu")
 
     def _suggest(self, entry_ids: tuple[str, ...]) -> Reply:
         rows = [(Button(self.content.entries[e].title, ENTRY + e),) for e in entry_ids]
-        rows.append((Button("Aucune de ces questions", NONE_OF_THESE),))
+        rows.append((Button(self.content.message("btn_none_of_these"), NONE_OF_THESE),))
         return Reply(self.content.message("suggestions"), buttons=tuple(rows), kind="suggest")
 
     def _fallback(self) -> Reply:
         return Reply(self.content.message("fallback"), buttons=self._fallback_buttons(),
                      kind="fallback")
 
-    @staticmethod
-    def _fallback_buttons() -> tuple[tuple[Button, ...], ...]:
-        return ((Button("📚 Parcourir les thèmes", THEMES),),
-                (Button("💡 Exemples de questions", HELP),))
+    def _fallback_buttons(self) -> tuple[tuple[Button, ...], ...]:
+        return ((Button(self.content.message("btn_themes"), THEMES),),
+                (Button(self.content.message("btn_examples"), HELP),))
 
-    @staticmethod
-    def _menu_buttons() -> tuple[tuple[Button, ...], ...]:
-        return ((Button("📚 Parcourir les thèmes", THEMES),),
-                (Button("🔤 Glossaire des sigles", GLOSSARY),))
+    def _menu_buttons(self) -> tuple[tuple[Button, ...], ...]:
+        return ((Button(self.content.message("btn_themes"), THEMES),),
+                (Button(self.content.message("btn_glossary"), GLOSSARY),))
 
 
 def _key(user: User) -> str:
