@@ -48,7 +48,7 @@ _STEMMER = snowballstemmer.stemmer("french")
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=256)  # patterns and phrasings folded again and again; a message a few times
 def fold(text: str) -> str:
     """Return ``text`` lower-cased, without accents, elisions or punctuation.
 
@@ -100,12 +100,18 @@ class Normalizer:
                     self._phrases[tuple(stem(w) for w in words)] = concept
         self._longest = max((len(p) for p in self._phrases), default=1)
         self._concepts_set = frozenset(synonyms or ())
+        # One message is normalised by small talk, the off-topic check and the matcher: once
+        # (a small cache: it serves the message being handled, not later ones).
+        self._words_cached = lru_cache(maxsize=8)(self._words_uncached)
 
     def words(self, text: str) -> list[str]:
         """Folded words with SMS spellings expanded and synonyms turned into concepts."""
+        return list(self._words_cached(text))
+
+    def _words_uncached(self, text: str) -> tuple[str, ...]:
         if self._capitals:
             text = _CAPITALS.sub(lambda m: self._capitals.get(m.group(), m.group()), text)
-        return self._concepts(_expand(fold(text).split(), self._sms))
+        return tuple(self._concepts(_expand(fold(text).split(), self._sms)))
 
     def content_words(self, text: str) -> list[str]:
         """:meth:`words` without stop words (concepts always kept)."""
