@@ -96,6 +96,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--region", required=True)
     p.set_defaults(func=_reroute)
 
+    p = sub.add_parser("backup", help="copier la base SQLite (sans arrêter le bot)")
+    p.add_argument("path", help="fichier de destination")
+    p.set_defaults(func=_backup)
+
+    p = sub.add_parser("stats", help="chiffres d'usage : utilisateurs, questions, "
+                                     "questionnaires, verdicts, demandes par région")
+    p.set_defaults(func=_stats)
+
     p = sub.add_parser("purge", help="effacer les données personnelles plus anciennes que la "
                                      "durée de conservation")
     p.set_defaults(func=_purge)
@@ -322,4 +330,41 @@ def _purge(args: argparse.Namespace) -> int:
     count = outbox.Outbox(conversation.store, conversation.config).purge()
     print(f"{count} demande(s) ou questionnaire(s) de plus de "
           f"{conversation.config.retention_days} jours effacé(s).")
+    return 0
+
+
+def _backup(args: argparse.Namespace) -> int:
+    target = Path(args.path)
+    if target.exists():
+        sys.stderr.write(f"{target} existe déjà : choisissez un autre nom.\n")
+        return 2
+    Store().backup(target)
+    print(f"Sauvegarde écrite dans {target}. Pour restaurer : arrêtez le bot, copiez ce "
+          "fichier à la place de la base (PTCE_DB), redémarrez.")
+    return 0
+
+
+_OUTCOMES = {"answer": "répondues", "suggest": "choix proposés", "none": "sans réponse",
+             "out_of_scope": "hors sujet", "smalltalk": "politesses"}
+_STATUSES = {"active": "en cours", "paused": "en pause", "done": "terminés",
+             "abandoned": "abandonnés"}
+_VERDICTS = {"ptce": "PTCE", "en_devenir": "PTCE en devenir", "pas_encore": "pas (encore) un PTCE",
+             "hors_champ": "hors du champ"}
+
+
+def _stats(args: argparse.Namespace) -> int:
+    stats = Store().stats()
+    users = stats["users"][0] if stats["users"] else {"n": 0, "active": 0}
+    print(f"Utilisateurs Telegram : {users['n'] or 0} (dont {users['active'] or 0} actifs)")
+    print("Questions : " + (", ".join(f"{_OUTCOMES.get(r['outcome'], r['outcome'])} {r['n']}"
+                                      for r in stats["questions"]) or "aucune"))
+    print("Questionnaires : " + (", ".join(f"{_STATUSES.get(r['status'], r['status'])} {r['n']}"
+                                           for r in stats["questionnaires"]) or "aucun"))
+    print("Verdicts : " + (", ".join(f"{_VERDICTS.get(r['verdict'], r['verdict'])} {r['n']}"
+                                     for r in stats["verdicts"]) or "aucun"))
+    print("Demandes par région :")
+    for row in stats["leads"]:
+        print(f"  {row['region']:<28} {row['status']:<15} {row['n']}")
+    if not stats["leads"]:
+        print("  aucune")
     return 0

@@ -262,6 +262,33 @@ class Store:
             cursor = self.db.execute("DELETE FROM sessions WHERE updated < ?", [cutoff])
         return cursor.rowcount
 
+    def backup(self, target: Path | str) -> None:
+        """Copy the database to ``target`` with SQLite's online backup: safe while the bot
+        runs and writes."""
+        destination = sqlite3.connect(target)
+        try:
+            self.db.conn.backup(destination)
+        finally:
+            destination.close()
+
+    def stats(self) -> dict[str, Any]:
+        """Counts for the regional networks' reporting (no personal data)."""
+        def rows(sql: str) -> list[dict[str, Any]]:
+            table = sql.split(" FROM ")[1].split()[0]
+            return list(self.db.query(sql)) if table in self.db.table_names() else []
+
+        return {
+            "users": rows("SELECT COUNT(*) AS n, SUM(active) AS active FROM users"),
+            "questions": rows("SELECT outcome, COUNT(*) AS n FROM questions GROUP BY outcome "
+                              "ORDER BY n DESC"),
+            "questionnaires": rows("SELECT status, COUNT(*) AS n FROM sessions GROUP BY status "
+                                   "ORDER BY n DESC"),
+            "verdicts": rows("SELECT verdict, COUNT(*) AS n FROM sessions WHERE status = "
+                             "'done' GROUP BY verdict ORDER BY n DESC"),
+            "leads": rows("SELECT region, status, COUNT(*) AS n FROM leads GROUP BY region, "
+                          "status ORDER BY region, status"),
+        }
+
     def unanswered(self, limit: int = 50) -> list[dict[str, Any]]:
         """Unanswered questions, most frequent first."""
         return list(self.db.query(

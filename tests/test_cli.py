@@ -109,3 +109,25 @@ def test_the_console_runs_the_questionnaire_and_saves_chart_and_report(db_env, t
     assert (reports / "profil-ptce.png").read_bytes().startswith(b"\x89PNG")
     [report] = reports.glob("rapport-ptce-mon-projet-*.html")
     assert "Drôme (26)" in report.read_text(encoding="utf-8")
+
+
+def test_stats_count_questions_and_questionnaires_without_personal_data(db_env):
+    run("chat", stdin="c koi un ptce\nquel temps fait-il à Lyon\n/diagnostic\n", env=db_env)
+    result = run("stats", env=db_env)
+    assert result.returncode == 0
+    assert "répondues 1" in result.stdout and "hors sujet 1" in result.stdout
+    assert "Questionnaires : en cours 1" in result.stdout
+
+
+def test_backup_copies_the_database_while_it_is_in_use(db_env, tmp_path):
+    from bot.store import Store
+
+    store = Store(db_env["PTCE_DB"])  # the bot has the database open
+    store.record_question("telegram", "answer", "def-ptce")
+    result = run("backup", str(tmp_path / "copie.sqlite3"), env=db_env)
+    assert result.returncode == 0 and "Pour restaurer" in result.stdout
+    copy = Store(tmp_path / "copie.sqlite3")
+    assert [r["entry_id"] for r in copy.db.query("SELECT entry_id FROM questions")] == [
+        "def-ptce"]
+    again = run("backup", str(tmp_path / "copie.sqlite3"), env=db_env)
+    assert again.returncode == 2 and "existe déjà" in again.stderr
