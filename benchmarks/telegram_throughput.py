@@ -237,6 +237,8 @@ class Fake:
     """The fake Bot API server, in its own process, driven through its control API."""
 
     def __init__(self) -> None:
+        import fake_telegram  # noqa: F401 - puts the run's token in the environment first
+
         self.port = free_port()
         self.root = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(

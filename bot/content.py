@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 from . import yamlfile
 from .dialog import Dialog, read_dialog
 from .directory import Directory, read_directory
-from .territory import Territories, check_territories, load_territories
+from .territory import Territories, read_territories
 from .text import fold
 from .yamlfile import LineDict, LineList
 
@@ -252,6 +252,14 @@ class Checker:
         for i, item in enumerate(value):
             yield value.line_of(i), item
 
+    def records(self, parent: LineDict, key: str, noun: str) -> Iterator[tuple[LineDict, str]]:
+        """Yield each mapping of the list ``parent[key]`` with its label, e.g.
+        ``critère « L1 »``; report items that are no mapping."""
+        for line, item in self.items(parent, key, key):
+            raw = self.mapping(item, line, noun)
+            if raw is not None:
+                yield raw, f"{noun} « {raw.get('id', '?')} »"
+
     def text(self, parent: LineDict, key: str, what: str, *, required: bool = True,
              max_len: int | None = None) -> str:
         value = parent.get(key)
@@ -346,11 +354,11 @@ def _build(root: Path) -> Content:
 
 
 def _read_territories(c: Checker, path: Path) -> Territories | None:
-    problems = check_territories(path)
+    territories, problems = read_territories(path)
     for problem in problems:
         where, line, message = _PROBLEM.match(problem).groups()  # type: ignore[union-attr]
         c.problems.append(Problem(Path(where), int(line), message))
-    return None if problems else load_territories(path)
+    return None if problems else territories
 
 
 def _read_sources(c: Checker, path: Path) -> dict[str, str]:

@@ -298,11 +298,7 @@ def _key(c: Checker, raw: LineDict, what: str, seen: set[str]) -> str:
 def _read_criteria(c: Checker, top: LineDict) -> list[Criterion]:
     out: list[Criterion] = []
     seen: set[str] = set()
-    for line, item in c.items(top, "criteria", "criteria"):
-        raw = c.mapping(item, line, "critère")
-        if raw is None:
-            continue
-        what = f"critère « {raw.get('id', '?')} »"
+    for raw, what in c.records(top, "criteria", "critère"):
         c.known_keys(raw, _CRITERION_KEYS, what)
         cid = c.text(raw, "id", what)
         if cid in seen:
@@ -324,11 +320,7 @@ def _read_criteria(c: Checker, top: LineDict) -> list[Criterion]:
 def _read_objectives(c: Checker, top: LineDict) -> list[Objective]:
     out = []
     seen: set[str] = set()
-    for line, item in c.items(top, "objectives", "objectives"):
-        raw = c.mapping(item, line, "objectif")
-        if raw is None:
-            continue
-        what = f"objectif « {raw.get('id', '?')} »"
+    for raw, what in c.records(top, "objectives", "objectif"):
         c.known_keys(raw, _OBJECTIVE_KEYS, what)
         out.append(Objective(_key(c, raw, what, seen), c.text(raw, "label", what),
                              c.text(raw, "general", what), c.text(raw, "strength", what),
@@ -402,11 +394,7 @@ def _number(c: Checker, raw: LineDict, key: str, what: str) -> float | None:
 def _read_questions(c: Checker, top: LineDict) -> list[Question]:
     out = []
     seen: set[str] = set()
-    for line, item in c.items(top, "questions", "questions"):
-        raw = c.mapping(item, line, "question")
-        if raw is None:
-            continue
-        what = f"question « {raw.get('id', '?')} »"
+    for raw, what in c.records(top, "questions", "question"):
         c.known_keys(raw, _QUESTION_KEYS, what)
         qid = _key(c, raw, what, seen)
         qtype = c.text(raw, "type", what)
@@ -517,11 +505,7 @@ def _check_question_refs(c: Checker, question: Question, raw: LineDict, known: _
 
 def _read_rules(c: Checker, top: LineDict, key: str, known: _Known) -> list[Rule]:
     out = []
-    for line, item in c.items(top, key, key):
-        raw = c.mapping(item, line, key)
-        if raw is None:
-            continue
-        what = f"{key} « {raw.get('id', '?')} »"
+    for raw, what in c.records(top, key, key):
         c.known_keys(raw, _RULE_KEYS, what)
         when = (_read_condition(c, raw["when"], raw.line_of("when"), what, known)
                 if "when" in raw else None)

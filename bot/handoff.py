@@ -333,7 +333,8 @@ class Handoff:
             "user_id = ?", [channel, user_id]))
         advisers = list(self.store.db.query(
             "SELECT structure, created FROM advisers WHERE user_key = ?", [user_key]))
-        pending = [self.state(user_key)] if self.state(user_key) else []
+        state = self.state(user_key)
+        pending = [state] if state else []
         return {"utilisateur": users, "conseiller": advisers, "questionnaires": sessions,
                 "demandes": leads, "mise_en_relation_en_cours": pending}
 

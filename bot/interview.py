@@ -176,7 +176,7 @@ class Interview:
         if data == FINISH:
             if session.current != RECAP:
                 return self._stale(session)
-            return self._finish(session)
+            return self._result_replies(session, with_notes=session.driven_by_adviser)
         if data == LINK and session.driven_by_adviser:
             return [self._link(session)]
         if data == NOTE and session.driven_by_adviser:
@@ -488,9 +488,6 @@ class Interview:
         rows.append((Button(self.m["btn_back"], BACK), Button(self.m["btn_pause"], PAUSE)))
         return Reply("\n".join(lines), buttons=tuple(rows), kind="question")
 
-    def _finish(self, session: Session) -> list[Reply]:
-        replies = self._result_replies(session, with_notes=session.driven_by_adviser)
-        return replies
 
     def result_files(self, session: Session, *, with_notes: bool = False
                      ) -> tuple[Result, bytes, bytes, str]:

@@ -368,7 +368,7 @@ class TerritoryError(Exception):
 
 def load_territories(path: Path) -> Territories:
     """Read ``path``; raise :class:`TerritoryError` listing every problem if it has any."""
-    territories, problems = _read(path)
+    territories, problems = read_territories(path)
     if problems:
         raise TerritoryError(problems)
     return territories
@@ -376,7 +376,7 @@ def load_territories(path: Path) -> Territories:
 
 def check_territories(path: Path) -> list[str]:
     """Every problem of ``path`` as ``"{path}:{line}: message"`` (in French); [] if valid."""
-    return _read(path)[1]
+    return read_territories(path)[1]
 
 
 _REGION_KEYS = {"id", "name", "aliases"}
@@ -441,7 +441,9 @@ class _Reader:
                            f"{what} : clé inconnue « {key} » (clés possibles : {expected})")
 
 
-def _read(path: Path) -> tuple[Territories, list[str]]:
+def read_territories(path: Path) -> tuple[Territories, list[str]]:
+    """The territories of ``path`` and its problems (``"{path}:{line}: message"``), in one
+    reading; the territories are usable only when there is no problem."""
     r = _Reader(path)
     try:
         data: Any = yamlfile.load(path)

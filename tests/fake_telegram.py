@@ -20,7 +20,9 @@ import contextlib
 import html
 import itertools
 import json
+import os
 import re
+import secrets
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -28,8 +30,11 @@ from typing import Any
 
 from aiohttp import ClientSession, web
 
-TOKEN = "123456789:TEST-fake-token-for-local-tests-only"
 BOT_ID = 123456789
+# A fresh token per run, shared with the processes a test or benchmark starts (they inherit
+# the environment); never a token-shaped literal in the repository.
+TOKEN = os.environ.setdefault(
+    "PTCE_FAKE_TELEGRAM_TOKEN", f"{BOT_ID}:{secrets.token_urlsafe(27)}")
 BOT_USERNAME = "ptce_test_bot"
 MAX_TEXT = 4096
 MAX_CAPTION = 1024

@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_check import _edit, _problems
 
-from bot import content as content_module
 from bot.cli import main
 from bot.config import (
     Channels,
@@ -30,19 +30,6 @@ from bot.directory import Coordination, Directory
 ROOT = Path(__file__).resolve().parent.parent
 COORDINATIONS = ROOT / "knowledge" / "coordinations.yaml"
 EXAMPLE = ROOT / "config.example.yaml"
-
-
-def _problems(root: Path) -> list[str]:
-    return [str(p) for p in content_module.check(root)]
-
-
-def _edit(path: Path, old: str, new: str) -> int:
-    """Replace the first ``old`` by ``new`` in ``path``; return the 1-based line of the change."""
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"{old!r} not in {path}"
-    line = text[: text.index(old)].count("\n") + 1
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    return line
 
 
 def _line_of(text: str, fragment: str) -> int:

@@ -14,7 +14,7 @@ import hashlib
 import html
 import logging
 import os
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
@@ -140,19 +140,8 @@ def split_message(paragraphs: Sequence[str], limit: int = MessageLimit.MAX_TEXT_
                   ) -> list[str]:
     """Pack paragraphs into messages of at most ``limit`` UTF-16 units, cutting between
     paragraphs; a paragraph too long on its own is cut between lines, then between words."""
-    messages: list[str] = []
-    current = ""
-    for paragraph in paragraphs:
-        for piece in _fit(paragraph, limit):
-            candidate = f"{current}\n\n{piece}" if current else piece
-            if _length(candidate) <= limit:
-                current = candidate
-            else:
-                messages.append(current)
-                current = piece
-    if current:
-        messages.append(current)
-    return messages
+    return _pack((piece for paragraph in paragraphs for piece in _fit(paragraph, limit)),
+                 "\n\n", limit)
 
 
 def _fit(paragraph: str, limit: int) -> list[str]:
@@ -165,20 +154,25 @@ def _fit(paragraph: str, limit: int) -> list[str]:
             opening, closing = f"<{tag}>", f"</{tag}>"
             inner = paragraph[len(opening): -len(closing)]
     budget = limit - _length(opening + closing)
-    pieces: list[str] = []
-    current = ""
-    for separator, parts in (("\n", inner.split("\n")),):
-        for part in parts:
-            for word_piece in _cut_words(part, budget):
-                candidate = f"{current}{separator}{word_piece}" if current else word_piece
-                if _length(candidate) <= budget:
-                    current = candidate
-                else:
-                    pieces.append(current)
-                    current = word_piece
-    if current:
-        pieces.append(current)
+    pieces = _pack((piece for line in inner.split("\n") for piece in _cut_words(line, budget)),
+                   "\n", budget)
     return [f"{opening}{p}{closing}" for p in pieces]
+
+
+def _pack(pieces: Iterable[str], separator: str, limit: int) -> list[str]:
+    """Join ``pieces`` (each within ``limit``) with ``separator``, as few chunks as fit."""
+    chunks: list[str] = []
+    current = ""
+    for piece in pieces:
+        candidate = f"{current}{separator}{piece}" if current else piece
+        if _length(candidate) <= limit:
+            current = candidate
+        else:
+            chunks.append(current)
+            current = piece
+    if current:
+        chunks.append(current)
+    return chunks
 
 
 def _cut_words(text: str, budget: int) -> list[str]:
