@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from .interview import Interview
 from .replies import Button, Reply
+from .store import row_id
 
 MENU = "cm"
 NEW_SESSION = "cn"
@@ -83,8 +84,9 @@ class AdviserDesk:
             return [Reply(self.m["adviser_ask_structure"], kind="question", expects_text=True)]
         if data == MY_SESSIONS:
             return [self._sessions(user_key)]
-        if data.startswith(OPEN_SESSION) and data[len(OPEN_SESSION):].isdigit():
-            return self.interview.reopen(user_key, int(data[len(OPEN_SESSION):]))
+        session_id = row_id(data[len(OPEN_SESSION):]) if data.startswith(OPEN_SESSION) else None
+        if session_id is not None:
+            return self.interview.reopen(user_key, session_id)
         return [self._menu(adviser["structure"])]
 
     def _menu(self, structure: str) -> Reply:

@@ -148,14 +148,14 @@ class Conversation:
         advisers = self.advisers
         if interview is not None and advisers is not None:
             questionnaire = {"diagnostic": lambda: interview.start(key),
-                             "reprendre": lambda: interview.resume(key),
+                             "reprendre": lambda: self._resume(key),
                              "conseiller": lambda: advisers.command(key)}
             if command in questionnaire:
                 return questionnaire[command]()
         if handoff is not None and desk is not None:
             data_and_leads = {
-                "mes_donnees": lambda: handoff.my_data(key),
-                "oublier": handoff.ask_forget,
+                "mes_donnees": lambda: handoff.my_data(key, private=inp.private),
+                "oublier": lambda: handoff.ask_forget(private=inp.private),
                 "coordination": lambda: desk.link(key, args),
                 "leads": lambda: desk.leads(key),
                 "lead": lambda: desk.lead(key, args),
@@ -165,6 +165,13 @@ class Conversation:
             if command in data_and_leads:
                 return data_and_leads[command]()
         return [Reply(self.content.message("unknown_command", command=command), kind="error")]
+
+    def _resume(self, key: str) -> list[Reply]:
+        """``/reprendre``: the hand-off in progress if any, else the questionnaire."""
+        if self.handoff is not None and self.handoff.in_progress(key):
+            return self.handoff.resume(key)
+        assert self.interview is not None
+        return self.interview.resume(key)
 
     def _cancel(self, key: str) -> list[Reply]:
         """``/annuler``: stop what is in progress — a hand-off is dropped, a questionnaire

@@ -19,7 +19,7 @@ from . import outbox
 from .config import Config
 from .directory import Coordination, Directory
 from .replies import Attachment, Button, Reply
-from .store import Store, now
+from .store import Store, now, row_id
 from .territory import Territories
 
 TAKE = "lp:"  # lp:<lead id>
@@ -57,7 +57,7 @@ class CoordinationDesk:
         """A one-time code linking a chat to ``coordination`` (printed by the CLI)."""
         code = "-".join("".join(secrets.choice(_CODE_ALPHABET) for _ in range(4))
                         for _ in range(2))
-        with self.store.db.conn:
+        with self.store.db.atomic():
             self.store.db["invites"].insert({
                 "code": code, "coordination_id": coordination.id,
                 "region_id": coordination.region_id, "created": now()})
@@ -74,7 +74,7 @@ class CoordinationDesk:
         if invite is None or coordination is None:
             return [Reply(self.m["coord_bad_code"], kind="error")]
         key = chat_key(user_key)
-        with self.store.db.conn:
+        with self.store.db.atomic():
             self.store.db["invites"].update(code, {"used_at": now(), "used_by": key})
             self.store.db["coordinators"].upsert({
                 "chat_key": key, "coordination_id": coordination.id,
@@ -122,9 +122,10 @@ class CoordinationDesk:
         region_id = self._region_of(user_key)
         if region_id is None:
             return self._refuse()
-        if not number.strip().isdigit():
+        lead_id = row_id(number)
+        if lead_id is None:
             return [Reply(self.m["coord_lead_usage"], kind="info")]
-        lead = lead_store.get_lead(self.store, int(number))
+        lead = lead_store.get_lead(self.store, lead_id)
         if lead is None or (region_id and lead["region_id"] != region_id):
             return [Reply(self.m["coord_lead_unknown"], kind="error")]
         attachments = []
@@ -151,7 +152,8 @@ class CoordinationDesk:
         kind, number = data[:3], data[3:]
         if kind == SHOW:
             return self.lead(user_key, number)
-        lead = lead_store.get_lead(self.store, int(number)) if number.isdigit() else None
+        lead_id = row_id(number)
+        lead = lead_store.get_lead(self.store, lead_id) if lead_id is not None else None
         if lead is None or (region_id and lead["region_id"] != region_id) \
                 or lead["status"] not in lead_store.OPEN_STATUSES:
             return [Reply(self.m["coord_lead_unknown"], kind="error")]
@@ -221,12 +223,12 @@ class CoordinationDesk:
     def _set_pending(self, user_key: str, pending: str | None) -> None:
         key = chat_key(user_key)
         if self.coordinator(user_key) is None:  # an admin outside a linked chat
-            with self.store.db.conn:
+            with self.store.db.atomic():
                 self.store.db["coordinators"].upsert(
                     {"chat_key": key, "coordination_id": "", "region_id": "",
                      "linked_at": now(), "pending": pending}, pk="chat_key")
             return
-        with self.store.db.conn:
+        with self.store.db.atomic():
             self.store.db["coordinators"].update(key, {"pending": pending})
 
     def _refuse(self) -> list[Reply]:

@@ -88,12 +88,12 @@ class Handoff:
         return json.loads(row["state"]) if row else None
 
     def _save(self, user_key: str, state: dict[str, Any]) -> None:
-        with self.store.db.conn:
+        with self.store.db.atomic():
             self.store.db["handoffs"].upsert({"user_key": user_key, "state": json.dumps(
                 state, ensure_ascii=False), "updated": now()}, pk="user_key")
 
     def _drop(self, user_key: str) -> None:
-        with self.store.db.conn:
+        with self.store.db.atomic():
             self.store.db.execute("DELETE FROM handoffs WHERE user_key = ?", [user_key])
 
     def in_progress(self, user_key: str) -> bool:
@@ -114,8 +114,19 @@ class Handoff:
             state["department"] = department
             return self._consent(user_key, state)
         self._save(user_key, state)
-        return [Reply(self.m["handoff_ask_department"], kind="question", expects_text=True,
-                      buttons=((Button(self.m["btn_cancel"], CANCEL),),))]
+        return [self._ask_department()]
+
+    def resume(self, user_key: str) -> list[Reply]:
+        """``/reprendre`` during a hand-off (after a pause, or when a reply went missing): the
+        step that waits for an answer, asked again."""
+        state = self.state(user_key)
+        if state is None:
+            return []
+        return [Reply(self.m["handoff_resumed"], kind="info"), *self._ask(user_key, state)]
+
+    def _ask_department(self) -> Reply:
+        return Reply(self.m["handoff_ask_department"], kind="question", expects_text=True,
+                     buttons=((Button(self.m["btn_cancel"], CANCEL),),))
 
     def text(self, user_key: str, text: str, contact_phone: str | None = None) -> list[Reply]:
         """A typed answer (or a shared Telegram contact) during the hand-off."""
@@ -216,8 +227,13 @@ class Handoff:
             (Button(self.m["btn_consent_no"], CONSENT_NO),)))]
 
     def _ask(self, user_key: str, state: dict[str, Any]) -> list[Reply]:
+        """Ask the current step, whatever it is (an unexpected input asks it again)."""
         self._save(user_key, state)
         step = state["step"]
+        if step == "department":
+            return [self._ask_department()]
+        if step == "consent":
+            return self._consent(user_key, state)
         cancel = (Button(self.m["btn_cancel"], CANCEL),)
         skip = (Button(self.m["btn_skip_field"], SKIP),)
         if step == "name":
@@ -277,9 +293,12 @@ class Handoff:
                         report_name=name, chart=chart)
         channels, fallback = self.config.channels_for(coordination)
         lead["flagged"] = int(fallback)
-        number = lead_store.create_lead(self.store, lead)
-        outbox.enqueue(self.store, number, outbox.LEAD, channels, fallback=fallback)
-        self._drop(user_key)
+        # One transaction: a crash leaves either no lead and the hand-off to confirm again,
+        # or the lead, its deliveries and no hand-off — never a lead that could be sent twice.
+        with self.store.db.atomic():
+            number = lead_store.create_lead(self.store, lead)
+            outbox.enqueue(self.store, number, outbox.LEAD, channels, fallback=fallback)
+            self._drop(user_key)
         receipt = self.m["handoff_receipt"].format(
             number=number, recipient=coordination.name,
             date=date.today().strftime("%d/%m/%Y"))
@@ -292,8 +311,11 @@ class Handoff:
     # ----------------------------------------------------------------------------------------
     # Data rights
 
-    def my_data(self, user_key: str) -> list[Reply]:
-        """Everything stored about the user, shown and attached as a JSON file."""
+    def my_data(self, user_key: str, *, private: bool = True) -> list[Reply]:
+        """Everything stored about the user, shown and attached as a JSON file — only in a
+        private chat, never where other members would see it."""
+        if not private:
+            return [Reply(self.m["my_data_group"], kind="info")]
         data = self._collect(user_key)
         if not any(data.values()):
             return [Reply(self.m["my_data_nothing"], kind="info")]
@@ -338,7 +360,10 @@ class Handoff:
         return {"utilisateur": users, "conseiller": advisers, "questionnaires": sessions,
                 "demandes": leads, "mise_en_relation_en_cours": pending}
 
-    def ask_forget(self) -> list[Reply]:
+    def ask_forget(self, *, private: bool = True) -> list[Reply]:
+        """``/oublier``: confirm first (in a private chat only, like ``/mes_donnees``)."""
+        if not private:
+            return [Reply(self.m["my_data_group"], kind="info")]
         return [Reply(self.m["forget_confirm"], kind="question", buttons=(
             (Button(self.m["btn_forget_yes"], FORGET_YES),),
             (Button(self.m["btn_forget_no"], FORGET_NO),)))]
@@ -355,7 +380,7 @@ class Handoff:
                 outbox.enqueue(self.store, lead["id"], outbox.WITHDRAWAL, channels,
                                fallback=fallback)
         channel, _, user_id = user_key.partition(":")
-        with self.store.db.conn:
+        with self.store.db.atomic():
             db = self.store.db
             db.execute("DELETE FROM sessions WHERE user_key = ?", [user_key])
             db.execute("UPDATE sessions SET adviser_key = NULL WHERE adviser_key = ?",

@@ -49,7 +49,7 @@ def create_lead(store: Store, lead: dict[str, Any]) -> int:
     row = {**lead, "contact": json.dumps(lead["contact"], ensure_ascii=False),
            "created": now(), "status": NEW, "status_note": "", "status_at": now(),
            "flagged": int(lead.get("flagged", 0))}
-    with store.db.conn:
+    with store.db.atomic():
         return int(store.db["leads"].insert(row).last_pk)
 
 
@@ -74,7 +74,7 @@ def user_leads(store: Store, user_key: str) -> list[dict[str, Any]]:
 
 
 def set_status(store: Store, lead_id: int, status: str, note: str = "") -> None:
-    with store.db.conn:
+    with store.db.atomic():
         store.db["leads"].update(lead_id, {"status": status, "status_note": note,
                                            "status_at": now()})
 
@@ -82,7 +82,7 @@ def set_status(store: Store, lead_id: int, status: str, note: str = "") -> None:
 def reroute(store: Store, lead_id: int, region_id: str, region: str, coordination_id: str,
             coordination: str) -> None:
     """Send a lead to another region's coordination (admin)."""
-    with store.db.conn:
+    with store.db.atomic():
         store.db["leads"].update(lead_id, {"region_id": region_id, "region": region,
                                            "coordination_id": coordination_id,
                                            "coordination": coordination})
@@ -92,7 +92,7 @@ def withdraw(store: Store, user_key: str) -> list[dict[str, Any]]:
     """Erase a founder's personal data from their leads (contact, report, chart, summary) and
     mark them withdrawn; returns the leads as they were, to tell their coordinations."""
     leads = user_leads(store, user_key)
-    with store.db.conn:
+    with store.db.atomic():
         for lead in leads:
             store.db["leads"].update(lead["id"], {
                 "contact": "{}", "report": None, "chart": None, "summary": "",
@@ -105,7 +105,7 @@ def purge_older_than(store: Store, cutoff: str) -> int:
     """Erase personal data of leads created before ``cutoff`` (ISO date); returns how many."""
     rows = list(store.db.query("SELECT id FROM leads WHERE created < ? AND contact != '{}'",
                                [cutoff]))
-    with store.db.conn:
+    with store.db.atomic():
         for row in rows:
             store.db["leads"].update(row["id"], {"contact": "{}", "report": None,
                                                  "chart": None, "summary": "", "project": "",

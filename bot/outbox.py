@@ -56,7 +56,7 @@ def enqueue(store: Store, lead_id: int, purpose: str, channels: Channels, *,
     rows += [(EMAIL, e) for e in channels.emails]
     rows += [(WEBHOOK, channels.webhook)] if channels.webhook else []
     stamp = now()
-    with store.db.conn:
+    with store.db.atomic():
         for kind, target in rows:
             store.db["deliveries"].insert({
                 "lead_id": lead_id, "purpose": purpose, "kind": kind, "target": target,
@@ -167,7 +167,7 @@ class Outbox:
                 queued += enqueue(self.store, lead["id"], REMINDER, self.config.fallback,
                                   fallback=True)
                 update = {"escalated_at": now(), "flagged": 1}
-            with self.store.db.conn:
+            with self.store.db.atomic():
                 self.store.db["leads"].update(lead["id"], update)
         return queued
 
@@ -191,7 +191,11 @@ class Outbox:
             await asyncio.to_thread(send_email, self.config.smtp, message)
         elif kind == WEBHOOK:
             async with httpx.AsyncClient(timeout=15) as client:
-                response = await client.post(target, json=webhook_payload(lead, purpose))
+                # A crash between the CRM's answer and our record of it makes us post again:
+                # the key lets the CRM recognise the repeat.
+                response = await client.post(
+                    target, json=webhook_payload(lead, purpose),
+                    headers={"Idempotency-Key": f"ptce-envoi-{delivery['id']}"})
                 response.raise_for_status()
         else:
             raise RuntimeError(f"canal inconnu : {kind}")
@@ -206,16 +210,16 @@ class Outbox:
             retry = (datetime.now(UTC) + timedelta(seconds=delay)).isoformat(timespec="seconds")
             self._mark(delivery["id"], attempts=attempts, next_attempt=retry, last_error=error)
             return
-        self._mark(delivery["id"], status=FAILED, attempts=attempts, last_error=error)
-        if delivery["fallback"] or delivery["purpose"] == NOTICE:
-            return  # the fallback itself failed: it stays listed by `ptce-bot outbox`
-        with self.store.db.conn:
+        with self.store.db.atomic():  # failed and handed to the fallback, or neither
+            self._mark(delivery["id"], status=FAILED, attempts=attempts, last_error=error)
+            if delivery["fallback"] or delivery["purpose"] == NOTICE:
+                return  # the fallback itself failed: it stays listed by `ptce-bot outbox`
             self.store.db["leads"].update(delivery["lead_id"], {"flagged": 1})
-        enqueue(self.store, delivery["lead_id"], delivery["purpose"], self.config.fallback,
-                fallback=True, text=delivery["text"])
+            enqueue(self.store, delivery["lead_id"], delivery["purpose"],
+                    self.config.fallback, fallback=True, text=delivery["text"])
 
     def _mark(self, delivery_id: int, **values: Any) -> None:
-        with self.store.db.conn:
+        with self.store.db.atomic():
             self.store.db["deliveries"].update(delivery_id, {**values, "updated": now()})
 
 

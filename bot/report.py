@@ -20,6 +20,7 @@ import textwrap
 import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import date
+from functools import lru_cache
 
 from bot.results import (
     IN_THE_MAKING,
@@ -79,6 +80,18 @@ _VERDICT_CLASS = {
 
 
 def radar_png(objectives: Sequence[ObjectiveScore]) -> bytes:
+    """The radar chart of :func:`draw_radar_png`. The latest charts are kept: a founder who
+    asks to be put in touch right after their result sends the chart they have just seen,
+    which took a quarter of a second to draw."""
+    return _cached_radar_png(tuple(objectives))
+
+
+@lru_cache(maxsize=32)
+def _cached_radar_png(objectives: tuple[ObjectiveScore, ...]) -> bytes:
+    return draw_radar_png(objectives)
+
+
+def draw_radar_png(objectives: Sequence[ObjectiveScore]) -> bytes:
     """Draw the objectives' scores (0–100) as a radar chart and return it as PNG bytes.
 
     About 1000 × 1000 px with large text, to stay readable on a phone: one axis per objective,

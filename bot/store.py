@@ -21,6 +21,10 @@ import sqlite_utils
 DEFAULT_DB = Path("data") / "ptce.sqlite3"
 MAX_STORED_QUESTION = 500
 SEEN_EVERY = 3600.0  # seconds between two "last seen" writes for an active user
+# Telegram keeps an unconfirmed update for 24 hours: ids of handled updates are kept twice as
+# long, so that a redelivered one is recognised.
+UPDATE_MEMORY = 48 * 3600
+PRUNE_UPDATES_EVERY = 1000  # claims between two clean-ups of old update ids
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?:\+|\b0)\d(?:[\s.-]?\d{2}){4}\b|\+\d[\d\s.-]{7,}\d")
@@ -38,6 +42,17 @@ def mask_personal_data(text: str) -> str:
 
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def row_id(text: str) -> int | None:
+    """A row's number as typed (``/lead 12``) or carried by a button (``lp:12``); None unless
+    it is ASCII digits within SQLite's integers ("²" is a digit for ``str.isdigit``, not for
+    ``int``; a longer number cannot name a row)."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if number < 2**63 else None
 
 
 class Store:
@@ -59,6 +74,7 @@ class Store:
         self.db.execute("PRAGMA busy_timeout = 5000")
         self._seen: dict[tuple[str, str], float] = {}  # users recently marked active
         self._pending_sql: str | None = None
+        self._claims = 0
         self._create_tables()
 
     def _create_tables(self) -> None:
@@ -93,6 +109,11 @@ class Store:
                 {"user_key": str, "structure": str, "pending": str, "created": str},
                 pk="user_key",
             )
+        if "updates" not in self.db.table_names():
+            # Updates already handled: after a crash, Telegram sends again those whose receipt
+            # was not confirmed yet; they must not be handled twice.
+            self.db["updates"].create({"channel": str, "update_id": int, "at": float},
+                                      pk=("channel", "update_id"))
         if "unanswered" not in self.db.table_names():
             self.db["unanswered"].create(
                 {"key": str, "text": str, "outcome": str, "count": int,
@@ -100,9 +121,23 @@ class Store:
                 pk="key",
             )
 
+    def claim_update(self, channel: str, update_id: int) -> bool:
+        """True the first time an update is seen, False when it comes again (redelivered after
+        a crash). Claimed *before* it is handled: if the process dies while handling it, the
+        user gets no reply and writes again, rather than having an answer applied twice."""
+        stamp = time.time()
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "INSERT OR IGNORE INTO updates (channel, update_id, at) VALUES (?, ?, ?)",
+                [channel, update_id, stamp])
+            self._claims += 1
+            if self._claims % PRUNE_UPDATES_EVERY == 0:
+                self.db.execute("DELETE FROM updates WHERE at < ?", [stamp - UPDATE_MEMORY])
+        return cursor.rowcount == 1
+
     def record_question(self, channel: str, outcome: str, entry_id: str | None = None) -> None:
         """Count one question by its outcome (answer, suggest, none, smalltalk, out_of_scope)."""
-        with self.db.conn:  # plain SQL: this runs for every message
+        with self.db.atomic():  # plain SQL: this runs for every message
             self.db.execute("INSERT INTO questions (ts, channel, outcome, entry_id) "
                             "VALUES (?, ?, ?, ?)", [now(), channel, outcome, entry_id])
 
@@ -110,7 +145,7 @@ class Store:
         """Remember a question left without a sure answer; ``key`` groups identical ones."""
         text = mask_personal_data(text.strip())[:MAX_STORED_QUESTION]
         ts = now()
-        with self.db.conn:
+        with self.db.atomic():
             self.db.execute(
                 "INSERT INTO unanswered (key, text, outcome, count, first_seen, last_seen) "
                 "VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT(key) DO UPDATE SET "
@@ -138,7 +173,7 @@ class Store:
             return
         self._seen[(channel, user_id)] = stamp
         ts = now()
-        with self.db.conn:
+        with self.db.atomic():
             self.db.execute(
                 "INSERT INTO users (channel, user_id, active, first_seen, last_seen) "
                 "VALUES (?, ?, 1, ?, ?) ON CONFLICT(channel, user_id) DO UPDATE SET "
@@ -149,7 +184,7 @@ class Store:
         """The user blocked the bot: stop writing to them until they write again."""
         self._seen.pop((channel, user_id), None)
         ts = now()
-        with self.db.conn:
+        with self.db.atomic():
             self.db.execute(
                 "INSERT INTO users (channel, user_id, active, first_seen, last_seen, "
                 "blocked_at) VALUES (?, ?, 0, ?, ?, ?) ON CONFLICT(channel, user_id) DO UPDATE "
@@ -172,7 +207,7 @@ class Store:
         """Insert or update a questionnaire session; returns its id."""
         row = {**session, "state": json.dumps(session["state"], ensure_ascii=False),
                "updated": now()}
-        with self.db.conn:
+        with self.db.atomic():
             if row.get("id") is None:
                 row.pop("id", None)
                 row["created"] = row["updated"]
@@ -197,7 +232,7 @@ class Store:
 
     def pause_open_sessions(self, user_key: str) -> None:
         """Put the user's active questionnaires on hold (another one is being opened)."""
-        with self.db.conn:
+        with self.db.atomic():
             self.db.execute("UPDATE sessions SET status = 'paused', updated = ? "
                             "WHERE user_key = ? AND status = 'active'", [now(), user_key])
 
@@ -253,12 +288,12 @@ class Store:
         if structure is not None:
             current["structure"] = structure
         current["pending"] = pending
-        with self.db.conn:
+        with self.db.atomic():
             self.db["advisers"].upsert(current, pk="user_key")
 
     def purge_sessions_before(self, cutoff: str) -> int:
         """Delete questionnaires last touched before ``cutoff`` (retention); how many."""
-        with self.db.conn:
+        with self.db.atomic():
             cursor = self.db.execute("DELETE FROM sessions WHERE updated < ?", [cutoff])
         return cursor.rowcount
 

@@ -132,10 +132,16 @@ class Sent:
     buttons: list[list[dict[str, Any]]] = field(default_factory=list)
     file_name: str | None = None
     file_bytes: bytes | None = None
+    at: float = 0.0  # time.monotonic() when it reached the server
 
     @property
     def labels(self) -> list[str]:
         return [b["text"] for row in self.buttons for b in row]
+
+    @property
+    def data(self) -> list[str]:
+        """The buttons' callback data."""
+        return [b.get("callback_data", "") for row in self.buttons for b in row]
 
 
 @dataclass
@@ -149,6 +155,11 @@ class Failure:
     chat_id: int | None = None
 
 
+# Telegram numbers a bot's updates in one sequence that goes on across restarts: a new fake
+# server (a test restarting the bot) continues it.
+_UPDATE_IDS = itertools.count(1)
+
+
 class FakeTelegram:
     """The fake Bot API server and the users' side of the conversation."""
 
@@ -157,13 +168,17 @@ class FakeTelegram:
         self.port = 0
         self._runner: web.AppRunner | None = None
         self._updates: list[dict[str, Any]] = []
-        self._update_ids = itertools.count(1)
+        self._redelivered: list[dict[str, Any]] = []  # see :meth:`redeliver`
+        self.history: dict[int, dict[str, Any]] = {}  # every update, by id
+        self._update_ids = _UPDATE_IDS
         self._message_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
         self._new_update = asyncio.Event()
         self._new_sent = asyncio.Event()
         self.messages: dict[int, dict[int, Sent]] = defaultdict(dict)  # chat -> id -> message
         self.sent: list[Sent] = []  # every successful send or edit, in order
+        self.by_chat: dict[int, list[Sent]] = defaultdict(list)  # the same, per chat
+        self._chat_events: dict[int, asyncio.Event] = defaultdict(asyncio.Event)
         self.calls: list[tuple[str, dict[str, Any]]] = []  # every call, accepted or not
         self.rejected: list[tuple[str, str]] = []  # (method, Telegram's description)
         self.answered_callbacks: dict[str, dict[str, Any]] = {}
@@ -260,15 +275,20 @@ class FakeTelegram:
         offset = _int(params.get("offset")) or 0
         limit = _int(params.get("limit")) or 100
         timeout = float(params.get("timeout") or 0)
-        self._updates = [u for u in self._updates if u["update_id"] >= offset]
         deadline = time.monotonic() + timeout
-        while not self._updates and time.monotonic() < deadline:
+        while True:
+            if self._redelivered:
+                # After a crash, Telegram sends again what the bot had not confirmed.
+                updates, self._redelivered = self._redelivered, []
+                return updates
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            if self._updates or time.monotonic() >= deadline:
+                break
             self._new_update.clear()
             try:
                 await asyncio.wait_for(self._new_update.wait(), deadline - time.monotonic())
             except TimeoutError:
                 break
-            self._updates = [u for u in self._updates if u["update_id"] >= offset]
         return self._updates[:limit]
 
     async def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -380,11 +400,14 @@ class FakeTelegram:
                 buttons: list[list[dict[str, Any]]], message_id: int | None = None,
                 **extra: Any) -> dict[str, Any]:
         message_id = message_id or next(self._message_ids)
-        sent = Sent(method, chat_id, message_id, text, raw, buttons, **extra)
+        sent = Sent(method, chat_id, message_id, text, raw, buttons, at=time.monotonic(),
+                    **extra)
         self.messages[chat_id][message_id] = sent
         self.sent.append(sent)
-        self.last_sent_at = time.monotonic()
+        self.by_chat[chat_id].append(sent)
+        self.last_sent_at = sent.at
         self._new_sent.set()
+        self._chat_events[chat_id].set()
         return self._message_json(sent)
 
     def _message_json(self, sent: Sent) -> dict[str, Any]:
@@ -416,6 +439,7 @@ class FakeTelegram:
 
     def _push(self, update: dict[str, Any]) -> int:
         update["update_id"] = next(self._update_ids)
+        self.history[update["update_id"]] = update
         if self.webhook is not None:
             asyncio.get_running_loop().create_task(self._post_webhook(update))
         else:
@@ -473,6 +497,7 @@ class FakeTelegram:
             "voice": {"file_id": "vc", "file_unique_id": "vc1", "duration": 3},
             "location": {"latitude": 44.93, "longitude": 4.89},
             "document": {"file_id": "dc", "file_unique_id": "dc1", "file_name": "projet.pdf"},
+            "contact": {"phone_number": "+33612345678", "first_name": user.first_name},
         }
         return self._push({"message": self._user_message(user, chat_id, **{kind: samples[kind]})})
 
@@ -497,6 +522,11 @@ class FakeTelegram:
             "id": query_id, "from": user.as_json(), "chat_instance": str(sent.chat_id),
             "message": self._message_json(sent), "data": data}})
         return query_id
+
+    def redeliver(self, update_id: int) -> None:
+        """Send an update again, as Telegram does when the bot died before confirming it."""
+        self._redelivered.append(self.history[update_id])
+        self._new_update.set()
 
     def block(self, chat_id: int) -> None:
         """The user of ``chat_id`` blocks the bot: sends to it now answer 403."""
@@ -528,6 +558,20 @@ class FakeTelegram:
             self._new_sent.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._new_sent.wait(), min(remaining, 0.5))
+
+    async def wait_chat(self, chat_id: int, seen: int, timeout: float) -> bool:
+        """Wait until the bot has sent or edited more than ``seen`` messages in ``chat_id``
+        (``by_chat``); False after ``timeout`` seconds. Cheap with many chats waiting."""
+        deadline = time.monotonic() + timeout
+        event = self._chat_events[chat_id]
+        while len(self.by_chat[chat_id]) <= seen:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            event.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), remaining)
+        return True
 
     async def idle(self, quiet: float = 0.3) -> None:
         """Wait until the bot has sent nothing for ``quiet`` seconds."""
@@ -562,6 +606,7 @@ class FakeTelegram:
             return web.json_response(self._stats())
         if action == "reset":
             self.sent.clear()
+            self.by_chat.clear()
             self.messages.clear()
             self.rejected.clear()
             self.calls.clear()

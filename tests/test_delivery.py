@@ -53,6 +53,7 @@ class Crm:
     """A webhook endpoint; ``fail`` makes it answer 500."""
 
     received: list[dict] = field(default_factory=list)
+    keys: list[str | None] = field(default_factory=list)  # Idempotency-Key headers
     fail: bool = False
     port: int = 0
 
@@ -60,6 +61,7 @@ class Crm:
         if self.fail:
             return web.Response(status=500, text="CRM en panne")
         self.received.append(await request.json())
+        self.keys.append(request.headers.get("Idempotency-Key"))
         return web.json_response({"ok": True})
 
 
@@ -190,6 +192,8 @@ async def test_a_consented_lead_reaches_the_chat_the_mailbox_and_the_crm(world, 
     assert hook["event"] == "lead" and hook["contact"]["email"] == "lea@exemple.fr"
     assert b"<!DOCTYPE html>" in base64.b64decode(hook["report_html_base64"])
     assert hook["consent_version"] == "2026-11-consentement-1"
+    # A repeat after a crash would carry the same key, so that the CRM can ignore it.
+    assert world.crm.keys[0].startswith("ptce-envoi-")
 
 
 async def test_the_coordinator_takes_it_in_charge_and_the_founder_is_told(world, bot):

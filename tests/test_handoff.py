@@ -12,6 +12,7 @@ from test_questionnaire import POLE_SUD_ARCHER, Founder
 
 from bot.config import Channels, Config
 from bot.conversation import COORDINATION, Conversation
+from bot.replies import Input
 from bot.store import Store
 
 ARA = Channels((-1001,), ("ptce@cress-ara.exemple",), "http://127.0.0.1:9/hook")
@@ -68,6 +69,23 @@ def test_without_consent_nothing_is_stored_or_sent(conversation, store):
     assert list(store.db.query("SELECT * FROM leads")) == []
     assert list(store.db.query("SELECT * FROM handoffs")) == []
     assert deliveries(store) == []
+
+
+def test_reprendre_asks_again_the_step_of_a_hand_off_in_progress(conversation):
+    """A reply went missing (or the founder came back later): /reprendre shows where the
+    hand-off stands, and the details already given are kept."""
+    founder = finished(conversation)
+    founder.press("📍 Contacter ma coordination régionale")
+    founder.press("✅ J'accepte")
+    founder.type("Léa Martin")
+    resumed, question = founder.type_command("reprendre")
+    assert resumed.text.startswith("▶ Reprenons votre demande")
+    assert question.text.startswith("Votre structure")
+    founder.type("Association Pôle Sud")
+    founder.type("lea.martin@exemple.fr")
+    founder.type("06 12 34 56 78")
+    [confirm] = founder.press("Par e-mail")
+    assert "Nom : Léa Martin" in confirm.text
 
 
 def test_with_consent_the_lead_is_committed_and_queued_for_every_channel(conversation, store):
@@ -139,6 +157,29 @@ def test_without_questionnaire_the_department_gives_the_coordination(conversatio
     assert deliveries(store) == [("lead", "telegram", "-999", 1)]
 
 
+def test_a_stale_button_while_the_department_is_asked_asks_for_it_again(conversation):
+    """Found by fuzzing: "Passer" from an earlier hand-off, pressed while the department is
+    asked, crashed (no coordination known yet)."""
+    founder = Founder(conversation, "stale-department")
+    founder.press_data(COORDINATION)
+    [again] = founder.press_data("ks")
+    assert "dans quel département" in again.text
+    assert [b.label for row in again.buttons for b in row] == ["✖ Annuler"]
+
+
+def test_typing_instead_of_consenting_asks_for_consent_again(conversation, store):
+    """The same cause: a message typed while consent is asked showed the summary to send
+    ("J'envoie ?", with empty details) instead of asking for consent again."""
+    founder = finished(conversation)
+    founder.press("📍 Contacter ma coordination régionale")
+    [again] = founder.type("d'accord")
+    assert "Acceptez-vous cette transmission ?" in again.text
+    assert [b.label for row in again.buttons for b in row] == ["✅ J'accepte", "✖ Non merci"]
+    founder.press("✅ J'accepte")
+    assert "votre nom" in founder.replies[0].text.lower()
+    assert list(store.db.query("SELECT * FROM leads")) == []
+
+
 def test_in_a_group_no_contact_data_is_asked(conversation):
     from bot.replies import Input, User
 
@@ -205,6 +246,18 @@ def test_a_coordinator_sees_and_works_only_their_regions_leads(conversation, sto
     # The founder is told, on Telegram, that their request was taken in charge.
     [notice] = store.db.query("SELECT * FROM deliveries WHERE purpose = 'notice'")
     assert notice["target"] == "555" and "a été prise en charge par" in notice["text"]
+
+
+@pytest.mark.parametrize("number", ["²", "١٢", "99999999999999999999999"])
+def test_an_odd_lead_number_is_refused_politely(conversation, number):
+    """Found by fuzzing: "²" passes ``str.isdigit`` but not ``int``, and a number past SQLite's
+    integers overflowed — typed after /lead or forged into a button, both crashed."""
+    coordinator = linked(conversation, "bretagne", "-2003")
+    [usage] = coordinator.type_command("lead", number)
+    assert usage.text.startswith("Tapez /lead suivi du numéro")
+    for data in (f"lv:{number}", f"lp:{number}", f"lc:{number}"):
+        [reply] = coordinator.press_data(data)
+        assert reply.text.startswith(("Tapez /lead", "Demande introuvable")), data
 
 
 def test_strangers_get_a_polite_refusal_and_nothing_else(conversation):
@@ -300,3 +353,13 @@ def test_old_personal_data_is_purged(conversation, store):
     assert purge_older_than(store, "2999-01-01") == 1
     [lead] = store.db.query("SELECT contact, report FROM leads")
     assert lead["contact"] == "{}" and lead["report"] is None
+
+
+def test_in_a_group_personal_data_is_neither_shown_nor_erased(conversation):
+    """/mes_donnees in a group would post the member's file to everyone: refused, and so is
+    /oublier; both point to the private chat."""
+    founder = finished(conversation, "-42:7", channel="telegram")  # member 7 of group -42
+    for command in ("mes_donnees", "oublier"):
+        [reply] = conversation.handle(Input(founder.user, command=command, private=False))
+        assert "message privé" in reply.text
+        assert reply.attachments == () and reply.buttons == ()

@@ -364,6 +364,18 @@ def test_a_resume_link_works_once(conversation):
     assert "n'est plus valable" in refused.text
 
 
+@pytest.mark.parametrize("session", ["²", "١٢", "99999999999999999999999"])
+def test_an_odd_session_number_on_a_button_is_refused(conversation, session):
+    """Found by fuzzing: forged "co:²" or "co:" and a number past SQLite's integers
+    crashed."""
+    adviser = Founder(conversation, "adviser")
+    adviser.type_command("conseiller")
+    adviser.type("DLA du Nord")
+    [reply] = adviser.press_data(f"co:{session}")
+    assert "DLA du Nord" in reply.text and "➕ Nouvelle session" in [
+        b.label for row in reply.buttons for b in row]
+
+
 def test_nobody_opens_another_advisers_session(conversation):
     adviser = Founder(conversation, "adviser")
     adviser.type_command("conseiller")

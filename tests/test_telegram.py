@@ -129,6 +129,17 @@ async def test_an_unknown_command_says_which_exist(bot):
     assert "/inconnue" in reply.text and "/aide" in reply.text
 
 
+@pytest.mark.parametrize("separator", ["\n", "\t", "\u00a0", "\u200b"])
+async def test_a_command_followed_by_a_line_break_or_odd_space_is_understood(bot, separator):
+    """Found by fuzzing: "/aide" then a line break was answered "je ne connais pas la
+    commande /aide…"."""
+    [reply] = await bot.say(LEA, f"/aide{separator}merci")
+    assert "Je réponds aux questions" in reply.text
+    if separator.isspace():
+        [reply] = await bot.say(LEA, f"/start{separator}q-def-article9")
+        assert "article 9" in reply.text
+
+
 # --------------------------------------------------------------------------------------------
 # Questions
 
@@ -373,3 +384,22 @@ async def test_the_questionnaire_sends_its_verdict_chart_and_report(bot):
     assert document.method == "sendDocument" and document.file_name.endswith(".html")
     assert "&lt;Léa &amp; Co&gt;" in document.file_bytes.decode()
     assert bot.fake.rejected == []
+
+
+async def test_an_update_sent_again_after_a_crash_is_not_handled_twice(bot):
+    """Telegram sends again the updates a crashed bot had not confirmed: the answer typed
+    once must not be applied to the next question too."""
+    await bot.say(LEA, "/diagnostic", count=2)
+    await bot.press(LEA, "Je porte le projet (ou j'en suis membre)")
+    before = len(bot.fake.sent)
+    update_id = bot.fake.send_text(LEA, "Pôle Sud")  # the project's name
+    [department] = await bot.fake.replies(LEA.id, after=before)
+    assert "département" in department.text
+    before = len(bot.fake.sent)
+    bot.fake.redeliver(update_id)
+    await bot.fake.idle()
+    assert [s for s in bot.fake.sent[before:] if s.chat_id == LEA.id] == []
+    [confirm] = await bot.say(LEA, "drome")  # the department question is still the one asked
+    assert confirm.labels[0] == "Drôme (26)"
+    [session] = bot.store.db.query("SELECT state FROM sessions")
+    assert "Pôle Sud" in session["state"] and session["state"].count("Pôle Sud") == 1
