@@ -11,13 +11,16 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from . import config as config_module
 from . import content as content_module
-from . import leads, outbox
+from . import leads, logs, outbox
+from . import stats as stats_module
 from .channels import console
 from .conversation import Conversation
 from .replies import Input, User
@@ -46,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Assistant sur les pôles territoriaux de coopération économique (PTCE).",
     )
     parser.set_defaults(func=_default)
+    log_help = (f"journaux du bot Telegram : texte lisible (défaut) ou une ligne JSON par "
+                f"événement (aussi : variable {logs.FORMAT_VARIABLE})")
+    parser.add_argument("--log-format", choices=logs.FORMATS, help=log_help)
     sub = parser.add_subparsers(title="commandes", metavar="COMMANDE")
 
     p = sub.add_parser("run", help="démarrer le bot Telegram (TELEGRAM_BOT_TOKEN requis)")
@@ -55,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8443,
                    help="port local du webhook (défaut : 8443)")
     p.add_argument("--listen", default="0.0.0.0", help="adresse locale du webhook")
+    # SUPPRESS: `ptce-bot --log-format json run` must not be reset by this subcommand.
+    p.add_argument("--log-format", choices=logs.FORMATS, default=argparse.SUPPRESS,
+                   help=log_help)
     p.set_defaults(func=_run)
 
     p = sub.add_parser("chat", help="discuter avec l'assistant dans le terminal")
@@ -102,6 +111,8 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("stats", help="chiffres d'usage : utilisateurs, questions, "
                                      "questionnaires, verdicts, demandes par région")
+    p.add_argument("--chart", metavar="FICHIER.png",
+                   help="dessiner aussi ces chiffres dans une image PNG")
     p.set_defaults(func=_stats)
 
     p = sub.add_parser("purge", help="effacer les données personnelles plus anciennes que la "
@@ -133,18 +144,30 @@ def _default(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .channels import telegram  # PTB is only imported when Telegram is used
+    from .channels import service, telegram  # PTB is only imported when Telegram is used
 
     settings = telegram.Settings.from_env()
     if not settings.token:
         sys.stderr.write(f"{TOKEN_VARIABLE} n'est pas défini : créez un bot avec @BotFather "
                          "et exportez son jeton (voir le README).\n")
         return 2
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    telegram.run(_conversation(), settings, webhook_url=args.webhook, port=args.port,
-                 listen=args.listen)
-    return 0
+    try:
+        log_format = logs.log_format(args.log_format)
+    except ValueError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 2
+    # A reload asked for while starting (systemd's ExecReload) must not kill the process:
+    # the content being loaded is the newest anyway. The bot handles SIGHUP once it runs.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    logs.setup(log_format)
+    try:
+        content, config = service.load_files()
+    except (content_module.ContentError, config_module.ConfigError) as exc:
+        logging.getLogger(__name__).error(
+            "Le contenu YAML ou la configuration est invalide :\n%s", exc)
+        return 2
+    return telegram.run(Conversation(content, Store(), config=config), settings,
+                        webhook_url=args.webhook, port=args.port, listen=args.listen)
 
 
 def _chat(args: argparse.Namespace) -> int:
@@ -344,27 +367,15 @@ def _backup(args: argparse.Namespace) -> int:
     return 0
 
 
-_OUTCOMES = {"answer": "répondues", "suggest": "choix proposés", "none": "sans réponse",
-             "out_of_scope": "hors sujet", "smalltalk": "politesses"}
-_STATUSES = {"active": "en cours", "paused": "en pause", "done": "terminés",
-             "abandoned": "abandonnés"}
-_VERDICTS = {"ptce": "PTCE", "en_devenir": "PTCE en devenir", "pas_encore": "pas (encore) un PTCE",
-             "hors_champ": "hors du champ"}
-
-
 def _stats(args: argparse.Namespace) -> int:
-    stats = Store().stats()
-    users = stats["users"][0] if stats["users"] else {"n": 0, "active": 0}
-    print(f"Utilisateurs Telegram : {users['n'] or 0} (dont {users['active'] or 0} actifs)")
-    print("Questions : " + (", ".join(f"{_OUTCOMES.get(r['outcome'], r['outcome'])} {r['n']}"
-                                      for r in stats["questions"]) or "aucune"))
-    print("Questionnaires : " + (", ".join(f"{_STATUSES.get(r['status'], r['status'])} {r['n']}"
-                                           for r in stats["questionnaires"]) or "aucun"))
-    print("Verdicts : " + (", ".join(f"{_VERDICTS.get(r['verdict'], r['verdict'])} {r['n']}"
-                                     for r in stats["verdicts"]) or "aucun"))
-    print("Demandes par région :")
-    for row in stats["leads"]:
-        print(f"  {row['region']:<28} {row['status']:<15} {row['n']}")
-    if not stats["leads"]:
-        print("  aucune")
+    figures = Store().stats()
+    print("\n".join(stats_module.text_lines(figures)))
+    if args.chart:
+        target = Path(args.chart)
+        try:
+            target.write_bytes(stats_module.chart_png(figures, date.today()))
+        except OSError as exc:
+            sys.stderr.write(f"Impossible d'écrire {target} : {exc.strerror}\n")
+            return 2
+        print(f"Graphique enregistré dans {target}.")
     return 0

@@ -131,3 +131,31 @@ def test_backup_copies_the_database_while_it_is_in_use(db_env, tmp_path):
         "def-ptce"]
     again = run("backup", str(tmp_path / "copie.sqlite3"), env=db_env)
     assert again.returncode == 2 and "existe déjà" in again.stderr
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """Width and height of a PNG image; fails if ``data`` is no PNG."""
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def test_stats_chart_draws_the_figures_in_a_png_and_says_where(db_env, tmp_path):
+    run("chat", stdin="c koi un ptce\nquel temps fait-il à Lyon\n/diagnostic\n", env=db_env)
+    chart = tmp_path / "chiffres.png"
+    result = run("stats", "--chart", str(chart), env=db_env)
+    assert result.returncode == 0
+    assert "répondues 1" in result.stdout  # the figures are printed too
+    assert f"Graphique enregistré dans {chart}." in result.stdout
+    width, height = png_size(chart.read_bytes())
+    assert width >= 1000 and height >= 800  # readable once printed in a report
+    assert 10_000 < chart.stat().st_size < 2_000_000
+
+
+def test_stats_work_on_an_empty_database_and_refuse_an_unwritable_chart(db_env, tmp_path):
+    chart = tmp_path / "vide.png"
+    result = run("stats", "--chart", str(chart), env=db_env)
+    assert result.returncode == 0
+    assert "Questions : aucune" in result.stdout and "Verdicts : aucun" in result.stdout
+    assert png_size(chart.read_bytes())[0] >= 1000
+    nowhere = run("stats", "--chart", str(tmp_path / "absent" / "x.png"), env=db_env)
+    assert nowhere.returncode == 2 and "Impossible d'écrire" in nowhere.stderr

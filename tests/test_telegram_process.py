@@ -32,9 +32,12 @@ async def fake() -> AsyncIterator[FakeTelegram]:
     await server.stop()
 
 
-async def start(fake: FakeTelegram, tmp_path: Path, *args: str) -> asyncio.subprocess.Process:
+async def start(fake: FakeTelegram, tmp_path: Path, *args: str,
+                env: dict[str, str] | None = None) -> asyncio.subprocess.Process:
+    """``ptce-bot ARGS`` on the fake Telegram, with its database in ``tmp_path`` and ``env``
+    added to the environment."""
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "PTCE_DB": str(tmp_path / "ptce.db"),
-           "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{fake.port}"}
+           "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{fake.port}", **(env or {})}
     return await asyncio.create_subprocess_exec(
         *COMMAND, *args, env=env, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE)

@@ -47,6 +47,8 @@ from telegram.ext import (
 )
 
 from .. import outbox
+from ..config import Config
+from ..content import Content
 from ..conversation import FEEDBACK, Conversation
 from ..coordination import CLOSE, TAKE
 from ..outbox import Outbox
@@ -91,6 +93,12 @@ class Settings:
     rate: float = 30.0  # messages per second over all chats; 0 disables throttling
     max_retries: int = 3  # retries of a call answered 429 (flood control)
     outbox_interval: float = 10.0  # seconds between two rounds of lead deliveries
+    # HTTP connections to the Bot API. PTB's default, 256, makes httpx's pool scan hundreds
+    # of idle connections on every call under load; 16 carry far more than the 30 messages
+    # per second Telegram allows a bot. A call waits up to ``pool_timeout`` seconds for a free
+    # connection during a burst (PTB's default, 1 s, would turn a burst into errors).
+    connections: int = 16
+    pool_timeout: float = 30.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -284,6 +292,8 @@ class TelegramChannel:
     def build(self) -> Application:
         """The PTB application, handlers registered, ready to run."""
         builder = (ApplicationBuilder().token(self.settings.token)
+                   .connection_pool_size(self.settings.connections)
+                   .pool_timeout(self.settings.pool_timeout)
                    .concurrent_updates(PerChatUpdateProcessor())
                    .rate_limiter(AIORateLimiter(
                        overall_max_rate=self.settings.rate, overall_time_period=1 if
@@ -339,6 +349,22 @@ class TelegramChannel:
     async def _post_shutdown(self, application: Application) -> None:
         self._worker.shutdown(wait=True)
 
+    async def reload(self, content: Content, config: Config) -> Conversation:
+        """Serve ``content`` and ``config`` from now on (same store): the new core is built in
+        the core's thread while holding the core lock, so that every input sees either the
+        old core or the new one, never a mix. Returns the new core."""
+        async with self._core_lock:
+            old = self.conversation
+            loop = asyncio.get_running_loop()
+            new = await loop.run_in_executor(self._worker, lambda: Conversation(
+                content, old.store, record=old.record, config=config))
+            if new.interview is not None and old.interview is not None:
+                new.interview.link_base = old.interview.link_base
+            self.conversation = new
+            if self.outbox is not None:
+                self.outbox.config, self.outbox.directory = config, content.directory
+        return new
+
     async def _deliver(self, application: Application, chat_id: int, lead: dict[str, Any],
                        purpose: str, text: str) -> None:
         """Post a lead (text, report, chart, status buttons) or a message to a chat. Errors
@@ -366,9 +392,11 @@ class TelegramChannel:
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """``/start [payload]``, ``/aide``, ``/themes``, ``/glossaire``, ``/annuler``."""
         message = update.effective_message
-        assert message is not None and message.text is not None
-        command, _, args = message.text[1:].partition(" ")
-        command = command.split("@", 1)[0]
+        assert message is not None and message.text is not None and message.entities
+        # The command is what Telegram marked at the start (both handlers check it is there);
+        # the rest is its argument, whether a space, a line break or anything else follows.
+        marked = message.parse_entity(message.entities[0])
+        command, args = marked[1:].split("@", 1)[0], message.text[len(marked):]
         sender = update.effective_user
         await self._respond(update, context, self._input(
             update, command=command, args=args.strip(),
@@ -450,9 +478,13 @@ class TelegramChannel:
                     inp: Input) -> list[Reply]:
         """The core's replies. Most take a millisecond and run right here; the few that draw
         a chart and write a report run in the worker thread, with "typing…" shown. One input
-        at a time touches the core (and its SQLite connection)."""
+        at a time touches the core (and its SQLite connection). An update Telegram sends
+        again (after a crash, before its receipt was confirmed) gets nothing: it was handled."""
         chat = update.effective_chat
         async with self._core_lock:
+            if not self.conversation.store.claim_update(CHANNEL, update.update_id):
+                logger.info("Mise à jour %s reçue une seconde fois : ignorée.", update.update_id)
+                return []
             if not self.conversation.is_slow(inp):
                 return self._handle(update, inp)
             if chat is not None:
@@ -624,19 +656,20 @@ class TokenScrubber:
 
 
 def run(conversation: Conversation, settings: Settings, *, webhook_url: str | None = None,
-        port: int = 8443, listen: str = "0.0.0.0") -> None:
+        port: int = 8443, listen: str = "0.0.0.0") -> int:
     """Run the bot until SIGINT/SIGTERM: long polling, or a webhook when ``webhook_url`` is
-    given (Telegram then posts updates to ``webhook_url``, served on ``listen:port``)."""
+    given (Telegram then posts updates to ``webhook_url``, served on ``listen:port`` with
+    ``GET /health``). SIGHUP reloads the content. Returns the exit status: 1 when the bot
+    could not start (token refused, Telegram unreachable), logged without the token."""
+    from .service import Webhook, serve
+
     TokenScrubber(settings.token).install()
-    application = TelegramChannel(conversation, settings).build()
-    if webhook_url is None:
-        logger.info("Assistant démarré sur Telegram (long polling).")
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
-        return
-    # A secret path and header, so that only Telegram can post updates.
-    secret = hashlib.sha256(settings.token.encode()).hexdigest()[:32]
-    path = f"telegram-{secret[:16]}"
-    logger.info("Assistant démarré sur Telegram (webhook, port %s).", port)
-    application.run_webhook(listen=listen, port=port, url_path=path,
-                            webhook_url=f"{webhook_url.rstrip('/')}/{path}",
-                            secret_token=secret, allowed_updates=Update.ALL_TYPES)
+    channel = TelegramChannel(conversation, settings)
+    application = channel.build()
+    webhook = None if webhook_url is None else Webhook(webhook_url, listen, port)
+    try:
+        asyncio.run(serve(channel, application, settings.token, webhook))
+    except Exception as exc:
+        logger.critical("Arrêt sur erreur : %s", type(exc).__name__, exc_info=exc)
+        return 1
+    return 0
