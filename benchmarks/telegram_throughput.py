@@ -107,7 +107,7 @@ KINDS = ("echo", "ours")
 # The bot processes
 
 
-def build_echo(token: str, api_root: str, processor: str) -> Any:
+def build_echo(token: str, api_root: str, processor: str, pool: int | None = None) -> Any:
     """A bare PTB echo bot: the ceiling for any PTB bot on this server and machine."""
     from telegram import Update
     from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
@@ -118,6 +118,8 @@ def build_echo(token: str, api_root: str, processor: str) -> Any:
 
     builder = (ApplicationBuilder().token(token).base_url(f"{api_root}/bot")
                .base_file_url(f"{api_root}/file/bot"))
+    if pool:
+        builder = builder.connection_pool_size(pool)
     if processor == "simple":
         builder = builder.concurrent_updates(True)  # PTB's SimpleUpdateProcessor, 256 at once
     else:
@@ -146,7 +148,8 @@ def _rusage() -> dict[str, float]:
     return {"maxrss_mb": usage.ru_maxrss / 1024, "cpu_s": usage.ru_utime + usage.ru_stime}
 
 
-async def serve_bot(kind: str, token: str, api_root: str, processor: str) -> None:
+async def serve_bot(kind: str, token: str, api_root: str, processor: str,
+                    echo_pool: int | None = None) -> None:
     """Run one bot until stdin closes; answer the driver's commands, one JSON line each."""
     import logging
 
@@ -157,7 +160,7 @@ async def serve_bot(kind: str, token: str, api_root: str, processor: str) -> Non
     workdir = tempfile.TemporaryDirectory(prefix="ptce-bench-")
     channel = None
     if kind == "echo":
-        application = build_echo(token, api_root, processor)
+        application = build_echo(token, api_root, processor, echo_pool)
     else:
         application, channel = build_ours(token, api_root, Path(workdir.name) / "ptce.sqlite3")
 
@@ -275,12 +278,15 @@ class Fake:
 class BotProcess:
     """One bot in its own process, answering the driver's commands on stdin/stdout."""
 
-    def __init__(self, kind: str, token: str, api_root: str, processor: str) -> None:
+    def __init__(self, kind: str, token: str, api_root: str, processor: str,
+                 echo_pool: int | None = None) -> None:
         self.kind = kind
-        self.label = f"echo ({processor})" if kind == "echo" else "ours"
+        pool = f", pool {echo_pool}" if echo_pool else ""
+        self.label = f"echo ({processor}{pool})" if kind == "echo" else "ours"
         self.process = subprocess.Popen(
             [sys.executable, __file__, "--serve", kind, "--token", token, "--api-root",
-             api_root, "--echo-processor", processor],
+             api_root, "--echo-processor", processor,
+             *(["--echo-pool", str(echo_pool)] if echo_pool else [])],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
         self.ready = self._read()
 
@@ -410,7 +416,7 @@ def measure(fake: Fake, bot: BotProcess, load: list[list[str]],
 
 
 def benchmark(fake: Fake, load: list[list[str]], runs: int, processor: str,
-              profile_dir: Path | None) -> dict[str, Result]:
+              profile_dir: Path | None, echo_pool: int | None = None) -> dict[str, Result]:
     """Calibrate and warm up each bot, then alternate their measured runs."""
     from fake_telegram import TOKEN
 
@@ -418,7 +424,7 @@ def benchmark(fake: Fake, load: list[list[str]], runs: int, processor: str,
     texts = sorted({t for user in load for t in user})
     try:
         for kind in KINDS:
-            bot = BotProcess(kind, TOKEN, fake.root, processor)
+            bot = BotProcess(kind, TOKEN, fake.root, processor, echo_pool)
             result = results[kind] = Result(bot)
             _progress(f"{bot.label}: calibration and warm-up")
             result.replies = calibrate(fake, bot, texts)
@@ -560,6 +566,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="update processor of the echo bot: the same per-chat processor "
                         "as ours (default, the faster one here), or PTB's "
                         "concurrent_updates(True)")
+    parser.add_argument("--echo-pool", type=int, default=None,
+                        help="HTTP connections of the echo bot: PTB's default (256) unless "
+                        "given; 16 is what ours uses")
     parser.add_argument("--profile", action="store_true",
                         help="add a run of each bot under cProfile; print the top functions")
     parser.add_argument("--serve", choices=KINDS, help=argparse.SUPPRESS)
@@ -568,7 +577,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     if args.serve:
-        asyncio.run(serve_bot(args.serve, args.token, args.api_root, args.echo_processor))
+        asyncio.run(serve_bot(args.serve, args.token, args.api_root, args.echo_processor,
+                              args.echo_pool))
         return
 
     sys.path.insert(0, str(ROOT / "tests"))  # fake_telegram
@@ -583,7 +593,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     profile_dir = Path(tempfile.mkdtemp(prefix="ptce-profile-")) if args.profile else None
     fake = Fake()
     try:
-        results = benchmark(fake, load, args.runs, args.echo_processor, profile_dir)
+        results = benchmark(fake, load, args.runs, args.echo_processor, profile_dir,
+                            args.echo_pool)
     finally:
         fake.stop()
     report(args, results, load_1m)
