@@ -217,7 +217,10 @@ class FakeTelegram:
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        params = await _read_params(request)
+        try:
+            params = await _read_params(request)
+        except ConnectionResetError:  # the bot died in the middle of an upload
+            return _error(400, "Bad Request: connection lost")
         self.calls.append((method, params))
         if request.match_info["token"] != self.token:
             return _error(401, "Unauthorized")
