@@ -120,6 +120,14 @@ class Conversation:
                                        lambda question: self._text(replace(inp, text=question)))
         return self._text(inp)
 
+    def prepare(self, inp: Input) -> None:
+        """The part of a slow input that needs neither the core's state nor its lock: the
+        chart a result or a lead will carry (a quarter of a second) is drawn ahead, so that
+        :meth:`handle` then takes milliseconds. Channels call it from a worker thread while
+        other users are served; it does nothing for other inputs."""
+        if self.interview is not None and inp.button in SLOW_BUTTONS:
+            self.interview.draw_ahead(_key(inp.user), finished=inp.button == HANDOFF_SEND)
+
     def is_slow(self, inp: Input) -> bool:
         """Whether answering ``inp`` draws a chart and writes a report (a few hundred
         milliseconds): channels then run it apart and show that they are working."""

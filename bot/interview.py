@@ -489,6 +489,21 @@ class Interview:
         return Reply("\n".join(lines), buttons=tuple(rows), kind="question")
 
 
+    def draw_ahead(self, user_key: str, *, finished: bool) -> None:
+        """Draw the chart of the user's questionnaire in progress (or latest finished one)
+        from a read-only snapshot, so that :meth:`result_files` finds it drawn. Touches no
+        state: meant to run in another thread, outside the core's lock, while the core
+        serves other users."""
+        from .report import radar_png
+
+        row = self.store.session_snapshot(user_key, finished=finished)
+        if row is None:
+            return
+        session = Session.from_row(row)
+        result = logic.evaluate(self.dialog, session.answers, self.territories,
+                                skipped=session.skipped)
+        radar_png(result.objectives)
+
     def result_files(self, session: Session, *, with_notes: bool = False
                      ) -> tuple[Result, bytes, bytes, str]:
         """The session's result, chart (PNG), report (HTML) and report file name; the

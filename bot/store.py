@@ -60,7 +60,8 @@ class Store:
 
     def __init__(self, path: Path | str | None = None) -> None:
         path = default_path() if path is None else path
-        if str(path) != ":memory:":
+        self.path = None if str(path) == ":memory:" else Path(path)
+        if self.path is not None:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             # Channels run the core in one worker thread, created after the store.
             self.db = sqlite_utils.Database(sqlite3.connect(path, check_same_thread=False))
@@ -272,6 +273,25 @@ class Store:
         return self._session_where(
             "user_key = ? AND status = 'done' ORDER BY updated DESC, id DESC LIMIT 1",
             [user_key])
+
+    def session_snapshot(self, user_key: str, *, finished: bool) -> dict[str, Any] | None:
+        """The user's questionnaire in progress (or latest finished one), read through a
+        separate read-only connection: safe from another thread while the core writes. None
+        for an in-memory database."""
+        if self.path is None:
+            return None
+        where = ("status = 'done' ORDER BY updated DESC, id DESC" if finished else
+                 "status = 'active' ORDER BY updated DESC, id DESC")
+        reader = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            reader.row_factory = sqlite3.Row
+            row = reader.execute(f"SELECT * FROM sessions WHERE user_key = ? AND {where} "
+                                 "LIMIT 1", [user_key]).fetchone()
+        finally:
+            reader.close()
+        if row is None:
+            return None
+        return {**dict(row), "state": json.loads(row["state"])}
 
     def _session_where(self, where: str, params: list[Any]) -> dict[str, Any] | None:
         row = next(self.db.query(f"SELECT * FROM sessions WHERE {where}", params), None)

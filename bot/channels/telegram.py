@@ -476,10 +476,12 @@ class TelegramChannel:
 
     async def _core(self, update: Update, context: ContextTypes.DEFAULT_TYPE,
                     inp: Input) -> list[Reply]:
-        """The core's replies. Most take a millisecond and run right here; the few that draw
-        a chart and write a report run in the worker thread, with "typing…" shown. One input
-        at a time touches the core (and its SQLite connection). An update Telegram sends
-        again (after a crash, before its receipt was confirmed) gets nothing: it was handled."""
+        """The core's replies. Most take a millisecond and run right here. The few that show
+        a result or send a lead run in the worker thread, with "typing…" shown: first their
+        chart is drawn (:meth:`Conversation.prepare`) while the core serves other users, then
+        the rest is handled. One input at a time touches the core (and its SQLite
+        connection). An update Telegram sends again (after a crash, before its receipt was
+        confirmed) gets nothing: it was handled."""
         chat = update.effective_chat
         async with self._core_lock:
             if not self.conversation.store.claim_update(CHANNEL, update.update_id):
@@ -487,9 +489,14 @@ class TelegramChannel:
                 return []
             if not self.conversation.is_slow(inp):
                 return self._handle(update, inp)
-            if chat is not None:
-                await _quietly(context.bot.send_chat_action(chat.id, ChatAction.TYPING))
-            loop = asyncio.get_running_loop()
+        if chat is not None:
+            await _quietly(context.bot.send_chat_action(chat.id, ChatAction.TYPING))
+        loop = asyncio.get_running_loop()
+        try:  # the chart, drawn while the core serves the others
+            await loop.run_in_executor(self._worker, self.conversation.prepare, inp)
+        except Exception as exc:  # the core draws it itself below
+            logger.warning("Préparation du graphique impossible : %s", type(exc).__name__)
+        async with self._core_lock:
             return await loop.run_in_executor(self._worker, self._handle, update, inp)
 
     def _handle(self, update: Update, inp: Input) -> list[Reply]:
