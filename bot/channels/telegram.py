@@ -285,6 +285,9 @@ class TelegramChannel:
         # The core is synchronous (matching, SQLite): it runs in one worker thread so that the
         # event loop keeps polling and sending while it works.
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ptce-core")
+        # Charts are drawn apart (Conversation.prepare), so that the core's thread never
+        # waits behind a drawing while it holds the core lock.
+        self._artist = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ptce-chart")
         self._core_lock = asyncio.Lock()
         self.outbox: Outbox | None = None  # delivers leads, once the application runs
         self._outbox_task: asyncio.Task[None] | None = None
@@ -347,6 +350,7 @@ class TelegramChannel:
             self._outbox_task = None
 
     async def _post_shutdown(self, application: Application) -> None:
+        self._artist.shutdown(wait=True)
         self._worker.shutdown(wait=True)
 
     async def reload(self, content: Content, config: Config) -> Conversation:
@@ -493,7 +497,7 @@ class TelegramChannel:
             await _quietly(context.bot.send_chat_action(chat.id, ChatAction.TYPING))
         loop = asyncio.get_running_loop()
         try:  # the chart, drawn while the core serves the others
-            await loop.run_in_executor(self._worker, self.conversation.prepare, inp)
+            await loop.run_in_executor(self._artist, self.conversation.prepare, inp)
         except Exception as exc:  # the core draws it itself below
             logger.warning("Préparation du graphique impossible : %s", type(exc).__name__)
         async with self._core_lock:
