@@ -78,6 +78,7 @@ COMMANDS = (
 # Commands of the regional coordinations and admins: handled, not advertised in the menu.
 COORDINATION_COMMANDS = ("coordination", "leads", "lead", "export", "stats")
 MAX_TOAST = 200  # characters of a callback query answer
+MAX_DRAWING_APART = 2  # charts drawn outside the core lock at once (see TelegramChannel._core)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)  # answers cite sources: no link cards
 
 _NOT_MODIFIED = "message is not modified"
@@ -288,6 +289,7 @@ class TelegramChannel:
         # Charts are drawn apart (Conversation.prepare), so that the core's thread never
         # waits behind a drawing while it holds the core lock.
         self._artist = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ptce-chart")
+        self._drawing = 0  # charts being drawn apart, or waiting for the drawing thread
         self._core_lock = asyncio.Lock()
         self.outbox: Outbox | None = None  # delivers leads, once the application runs
         self._outbox_task: asyncio.Task[None] | None = None
@@ -496,10 +498,17 @@ class TelegramChannel:
         if chat is not None:
             await _quietly(context.bot.send_chat_action(chat.id, ChatAction.TYPING))
         loop = asyncio.get_running_loop()
-        try:  # the chart, drawn while the core serves the others
-            await loop.run_in_executor(self._artist, self.conversation.prepare, inp)
-        except Exception as exc:  # the core draws it itself below
-            logger.warning("Préparation du graphique impossible : %s", type(exc).__name__)
+        if self._drawing < MAX_DRAWING_APART:
+            # The chart, drawn while the core serves the others. Past a few at once (many
+            # results in the same minute), the core draws them itself under its lock: the
+            # others slow down, and no result waits behind a long queue of drawings.
+            self._drawing += 1
+            try:
+                await loop.run_in_executor(self._artist, self.conversation.prepare, inp)
+            except Exception as exc:  # the core draws it itself below
+                logger.warning("Préparation du graphique impossible : %s", type(exc).__name__)
+            finally:
+                self._drawing -= 1
         async with self._core_lock:
             return await loop.run_in_executor(self._worker, self._handle, update, inp)
 
