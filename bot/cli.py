@@ -125,8 +125,7 @@ def _conversation(*, record: bool = True, store: Store | None = None) -> Convers
     """The core on the shipped content and the deployment configuration; exits with a clear
     message when either is invalid."""
     try:
-        content = content_module.load()
-        config = config_module.load_from_env(content.directory)
+        content, config = config_module.load_all()
     except (content_module.ContentError, config_module.ConfigError) as exc:
         sys.stderr.write(f"Le contenu YAML ou la configuration est invalide :\n{exc}\n")
         raise SystemExit(2) from None
@@ -144,7 +143,7 @@ def _default(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .channels import service, telegram  # PTB is only imported when Telegram is used
+    from .channels import telegram  # PTB is only imported when Telegram is used
 
     settings = telegram.Settings.from_env()
     if not settings.token:
@@ -161,7 +160,7 @@ def _run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     logs.setup(log_format)
     try:
-        content, config = service.load_files()
+        content, config = config_module.load_all()
     except (content_module.ContentError, config_module.ConfigError) as exc:
         logging.getLogger(__name__).error(
             "Le contenu YAML ou la configuration est invalide :\n%s", exc)

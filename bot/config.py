@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .content import Checker, Problem
+from .content import Checker, Content, Problem
+from .content import load as load_content
 from .directory import Coordination, Directory, is_web_address
 from .yamlfile import LineDict, LineList
 
@@ -162,6 +163,13 @@ def load_from_env(directory: Directory | None) -> Config:
     """The configuration named by ``PTCE_CONFIG``, or :meth:`Config.empty` without it."""
     path = config_path()
     return load_config(path, directory) if path else Config.empty()
+
+
+def load_all() -> tuple[Content, Config]:
+    """The content (``PTCE_CONTENT_DIR`` or the shipped copy) and the deployment configuration
+    (``PTCE_CONFIG``), both validated; raises ``ContentError`` or :class:`ConfigError`."""
+    content = load_content()
+    return content, load_from_env(content.directory)
 
 
 def summary(config: Config, directory: Directory | None) -> str:

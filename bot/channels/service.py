@@ -29,8 +29,6 @@ from telegram.ext import Application
 from .. import config as config_module
 from .. import content as content_module
 from .. import health
-from ..config import Config
-from ..content import Content
 from .webhook import WebhookServer, secret_and_path
 
 if TYPE_CHECKING:
@@ -48,19 +46,12 @@ class Webhook:
     port: int = 8443
 
 
-def load_files() -> tuple[Content, Config]:
-    """Read and validate the content (``PTCE_CONTENT_DIR`` or the shipped copy) and the
-    configuration (``PTCE_CONFIG``); raise ``ContentError`` or ``ConfigError``."""
-    content = content_module.load()
-    return content, config_module.load_from_env(content.directory)
-
-
 async def reload_content(channel: TelegramChannel) -> bool:
     """Re-read content and configuration and swap them in; False (and the old content kept)
     when they are invalid or cannot be read."""
     logger.info("Rechargement du contenu demandé.")
     try:
-        content, config = await asyncio.to_thread(load_files)
+        content, config = await asyncio.to_thread(config_module.load_all)
     except (content_module.ContentError, config_module.ConfigError) as exc:
         logger.error("Contenu ou configuration invalide : rechargement refusé, le contenu "
                      "précédent reste en service.\n%s", exc)
