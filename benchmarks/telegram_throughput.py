@@ -567,8 +567,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                         "as ours (default, the faster one here), or PTB's "
                         "concurrent_updates(True)")
     parser.add_argument("--echo-pool", type=int, default=None,
-                        help="HTTP connections of the echo bot: PTB's default (256) unless "
-                        "given; 16 is what ours uses")
+                        help="HTTP connections of the echo bot: PTB's default (256, as ours) "
+                        "unless given")
     parser.add_argument("--profile", action="store_true",
                         help="add a run of each bot under cProfile; print the top functions")
     parser.add_argument("--serve", choices=KINDS, help=argparse.SUPPRESS)

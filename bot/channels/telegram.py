@@ -94,12 +94,6 @@ class Settings:
     rate: float = 30.0  # messages per second over all chats; 0 disables throttling
     max_retries: int = 3  # retries of a call answered 429 (flood control)
     outbox_interval: float = 10.0  # seconds between two rounds of lead deliveries
-    # HTTP connections to the Bot API. PTB's default, 256, makes httpx's pool scan hundreds
-    # of idle connections on every call under load; 16 carry far more than the 30 messages
-    # per second Telegram allows a bot. A call waits up to ``pool_timeout`` seconds for a free
-    # connection during a burst (PTB's default, 1 s, would turn a burst into errors).
-    connections: int = 16
-    pool_timeout: float = 30.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -297,8 +291,6 @@ class TelegramChannel:
     def build(self) -> Application:
         """The PTB application, handlers registered, ready to run."""
         builder = (ApplicationBuilder().token(self.settings.token)
-                   .connection_pool_size(self.settings.connections)
-                   .pool_timeout(self.settings.pool_timeout)
                    .concurrent_updates(PerChatUpdateProcessor())
                    .rate_limiter(AIORateLimiter(
                        overall_max_rate=self.settings.rate, overall_time_period=1 if
