@@ -21,6 +21,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import date
 from functools import lru_cache
+from typing import Any
 
 from bot.results import (
     IN_THE_MAKING,
@@ -162,12 +163,17 @@ def draw_radar_png(objectives: Sequence[ObjectiveScore]) -> bytes:
             handlelength=1.2, handleheight=1.2,
         )
 
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=_DPI, facecolor="white",
-                    metadata={"Software": None})
-        return buffer.getvalue()
+        return png_bytes(fig, _DPI)
     finally:
         fig.clear()
+
+
+def png_bytes(fig: Any, dpi: int) -> bytes:
+    """A matplotlib figure as PNG bytes, without the software name in its metadata (the same
+    figure gives the same bytes)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, facecolor="white", metadata={"Software": None})
+    return buffer.getvalue()
 
 
 def _general_colours(generals: Iterable[str]) -> dict[str, str]:

@@ -8,13 +8,12 @@ on the Agg backend, imported only when a chart is asked for.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
 from .leads import CLOSED, NEW, TAKEN, WITHDRAWN
-from .report import french_date
+from .report import french_date, png_bytes
 
 OUTCOMES = {"answer": "répondues", "suggest": "choix proposés", "none": "sans réponse",
             "out_of_scope": "hors sujet", "smalltalk": "politesses"}
@@ -98,10 +97,7 @@ def chart_png(stats: Mapping[str, Rows], day: date) -> bytes:
         _bars(fig.add_subplot(grid[1, 1]), "Verdicts (questionnaires terminés)",
               counts(stats["verdicts"], "verdict", VERDICTS))
         _leads(fig.add_subplot(grid[2, :]), stats["leads"], regions)
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=_DPI, facecolor="white",
-                    metadata={"Software": None})
-        return buffer.getvalue()
+        return png_bytes(fig, _DPI)
     finally:
         fig.clear()
 

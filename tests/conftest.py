@@ -1,8 +1,10 @@
-"""Shared fixtures: the shipped content, and a conversation backed by a real SQLite file."""
+"""Shared fixtures: the shipped content, a conversation backed by a real SQLite file, and
+the fake Telegram server."""
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from bot.content import Content
 from bot.conversation import Conversation
 from bot.replies import Input, Reply, User
 from bot.store import Store
+from fake_telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,3 +51,12 @@ def content_copy(tmp_path: Path) -> Path:
     shutil.copytree(ROOT / "knowledge", root / "knowledge")
     shutil.copytree(ROOT / "dialogs", root / "dialogs")
     return root
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    """The fake Telegram Bot API server, listening on a free local port."""
+    server = FakeTelegram()
+    await server.start()
+    yield server
+    await server.stop()

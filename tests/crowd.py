@@ -37,7 +37,6 @@ import json
 import os
 import random
 import signal
-import socket
 import sqlite3
 import statistics
 import time
@@ -53,7 +52,7 @@ from test_questionnaire import EMERGING, ESS_CORE_COMPANIES_IN_TALKS, POLE_SUD_A
 
 from bot import content as content_module
 from bot.bench import load_items
-from fake_telegram import TOKEN, FakeTelegram, FakeUser, Sent
+from fake_telegram import TOKEN, FakeTelegram, FakeUser, Sent, free_port
 
 DEV_SET = Path(__file__).parent / "data" / "faq_dev.yaml"
 FIRST_FOUNDER = 500_001
@@ -66,12 +65,6 @@ VARIED = {"pooling": ["skills", "premises", "jobs", "knowledge"],
           "values": ["solidarity", "trust"]}
 
 Check = Callable[[list[Sent]], bool]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def percentile(values: list[float], q: float) -> float:

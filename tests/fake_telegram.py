@@ -23,8 +23,10 @@ import json
 import os
 import re
 import secrets
+import socket
 import time
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,6 +104,30 @@ def parse_html(text: str) -> str:
 def utf16_length(text: str) -> int:
     """Telegram counts message length in UTF-16 code units."""
     return len(text.encode("utf-16-le")) // 2
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on, for a server started next to the fake."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.asynccontextmanager
+async def polling(application: Any) -> AsyncIterator[None]:
+    """Run a PTB ``application`` long-polling the fake, as ``ptce-bot run`` does (post_init
+    and post_stop included), and stop it on exit."""
+    await application.initialize()
+    await application.post_init(application)
+    await application.start()
+    await application.updater.start_polling(poll_interval=0, timeout=1)
+    try:
+        yield
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await application.post_stop(application)
+        await application.shutdown()
 
 
 @dataclass

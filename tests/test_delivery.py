@@ -8,7 +8,6 @@ import asyncio
 import base64
 import email
 import json
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from email import policy
@@ -24,17 +23,11 @@ from bot.channels.telegram import Settings, TelegramChannel
 from bot.config import Channels, Config, SmtpConfig
 from bot.conversation import Conversation
 from bot.store import Store
-from fake_telegram import TOKEN, FakeTelegram, FakeUser
+from fake_telegram import TOKEN, FakeTelegram, FakeUser, free_port, polling
 
 LEA = FakeUser(5001, "Léa")
 COORDINATOR = FakeUser(3001, "Camille")  # the CRESS's coordinator, in a private chat
 NATIONAL = FakeUser(9001, "Dominique")  # the national fallback
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -118,20 +111,10 @@ async def run_bot(world: World, config: Config) -> AsyncIterator[TelegramChannel
     channel = TelegramChannel(conversation, Settings(
         token=TOKEN, api_root=f"http://127.0.0.1:{world.fake.port}", rate=0,
         outbox_interval=0.1))
-    application = channel.build()
-    await application.initialize()
-    await application.post_init(application)
-    assert channel.outbox is not None
-    channel.outbox.first_retry = 0  # retry at once: the test plays days of retries
-    await application.start()
-    await application.updater.start_polling(poll_interval=0, timeout=1)
-    try:
+    async with polling(channel.build()):
+        assert channel.outbox is not None
+        channel.outbox.first_retry = 0  # retry at once: the test plays days of retries
         yield channel
-    finally:
-        await application.updater.stop()
-        await application.stop()
-        await application.post_stop(application)
-        await application.shutdown()
 
 
 async def until(condition, timeout: float = 15.0) -> None:

@@ -52,7 +52,7 @@ from bot.config import Channels, Config
 from bot.content import Content
 from bot.conversation import Conversation
 from bot.store import Store
-from fake_telegram import BOT_USERNAME, TOKEN, FakeTelegram, FakeUser, Sent
+from fake_telegram import BOT_USERNAME, TOKEN, FakeTelegram, FakeUser, Sent, polling
 
 EXAMPLES = int(os.environ.get("PTCE_FUZZ_EXAMPLES") or 60)
 MAX_ACTIONS = 20
@@ -665,17 +665,10 @@ async def fuzzer(content: Content, tmp_path: Path) -> AsyncIterator[Fuzzer]:
     application.add_handler(TypeHandler(Update, fuzz.finished), group=1)
     application.add_error_handler(fuzz.failed)
     logging.getLogger().addHandler(fuzz.log)
-    await application.initialize()
-    await application.post_init(application)
-    await application.start()
-    await application.updater.start_polling(poll_interval=0, timeout=1)
     try:
-        yield fuzz
+        async with polling(application):
+            yield fuzz
     finally:
-        await application.updater.stop()
-        await application.stop()
-        await application.post_stop(application)
-        await application.shutdown()
         await fake.stop()
         logging.getLogger().removeHandler(fuzz.log)
         counts = fuzz.counts

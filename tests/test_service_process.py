@@ -14,21 +14,13 @@ from importlib import metadata
 
 import pytest
 from aiohttp import ClientSession
-from test_telegram_process import LEA, free_port, start, stop
+from test_telegram_process import LEA, start, stop
 
 from bot.channels.webhook import SECRET_HEADER
-from fake_telegram import TOKEN, FakeTelegram
+from fake_telegram import TOKEN, FakeTelegram, free_port
 
 LOG_FIELDS = {"time", "level", "logger", "message"}
 ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    server = FakeTelegram()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 @pytest.fixture

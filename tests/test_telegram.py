@@ -26,7 +26,7 @@ from bot.channels.telegram import (
 from bot.content import Content
 from bot.conversation import Conversation
 from bot.store import Store
-from fake_telegram import TOKEN, FakeTelegram, FakeUser, Sent
+from fake_telegram import TOKEN, FakeTelegram, FakeUser, Sent, polling
 
 LEA = FakeUser(1001, "Léa")
 GROUP = -4242
@@ -62,17 +62,10 @@ async def start_bot(content: Content, store: Store, **settings) -> AsyncIterator
         Conversation(content, store),
         Settings(token=TOKEN, api_root=f"http://127.0.0.1:{fake.port}", rate=0,
                  **settings))
-    application = channel.build()
-    await application.initialize()
-    await application.post_init(application)
-    await application.start()
-    await application.updater.start_polling(poll_interval=0, timeout=1)
     try:
-        yield Bot(fake, store, channel)
+        async with polling(channel.build()):
+            yield Bot(fake, store, channel)
     finally:
-        await application.updater.stop()
-        await application.stop()
-        await application.shutdown()
         await fake.stop()
         # Telegram refuses nothing the bot sent, and every button press was answered.
         assert not fake.pending_callbacks

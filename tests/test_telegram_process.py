@@ -6,30 +6,13 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
 from test_cli import COMMAND
 
-from fake_telegram import TOKEN, FakeTelegram, FakeUser
+from fake_telegram import TOKEN, FakeTelegram, FakeUser, free_port
 
 LEA = FakeUser(2001, "Léa")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    server = FakeTelegram()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 async def start(fake: FakeTelegram, tmp_path: Path, *args: str,
