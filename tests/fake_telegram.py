@@ -10,7 +10,8 @@ message into itself (``message is not modified``), unknown methods, a wrong toke
 429 with ``retry_after`` on chosen calls, and 403 for chats that blocked the bot.
 
 Run standalone (``python tests/fake_telegram.py --port 8081``) for benchmarks: a small control
-API under ``/_control/`` lets another process inject updates and read counters.
+API under ``/_control/`` lets another process inject updates and read counters. ``--latency MS``
+makes every call but ``getUpdates`` answer MS milliseconds late, as over the Internet.
 """
 
 from __future__ import annotations
@@ -189,8 +190,9 @@ _UPDATE_IDS = itertools.count(1)
 class FakeTelegram:
     """The fake Bot API server and the users' side of the conversation."""
 
-    def __init__(self, token: str = TOKEN) -> None:
+    def __init__(self, token: str = TOKEN, latency: float = 0.0) -> None:
         self.token = token
+        self.latency = latency  # seconds added to every call but getUpdates (network delay)
         self.port = 0
         self._runner: web.AppRunner | None = None
         self._updates: list[dict[str, Any]] = []
@@ -253,6 +255,8 @@ class FakeTelegram:
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             return _error(404, "Not Found")
+        if self.latency and method != "getUpdates":
+            await asyncio.sleep(self.latency)
         try:
             self._inject_failure(method, params)
             result = await handler(params)
@@ -679,10 +683,12 @@ if __name__ == "__main__":
 
     parser = argparse.ArgumentParser(description="Fake Telegram Bot API server")
     parser.add_argument("--port", type=int, default=8081)
+    parser.add_argument("--latency", type=float, default=0.0,
+                        help="milliseconds added to every call but getUpdates")
     args = parser.parse_args()
 
     async def serve() -> None:
-        server = FakeTelegram()
+        server = FakeTelegram(latency=args.latency / 1000)
         await server.start(args.port)
         print(f"fake Telegram on {server.base_url}", flush=True)
         await asyncio.Event().wait()
