@@ -22,6 +22,7 @@ three "Vouliez-vous dire…" choices, or admit there is no answer.
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 import re
 from collections import defaultdict
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
+import numpy
 from rapidfuzz import fuzz, process
 
 from .content import Entry
@@ -150,7 +152,7 @@ class Matcher:
             if not tokens:
                 continue
             index = len(self._docs)
-            norm = math.sqrt(sum(self._idf2[t] for t in tokens))
+            norm = math.sqrt(sum(self._idf2[t] for t in sorted(tokens)))  # same sum every run
             self._docs.append(_Doc(entry_id, tokens, norm, " ".join(sorted(words))))
             self._entry_docs[entry_id].append(index)
             for token in tokens:
@@ -204,8 +206,13 @@ class Matcher:
             index = closest_index[entry_id]
             cosine = closest[entry_id] / query_norm
             recall = dots[index] / norm_of[index] ** 2
-            coverage = sum(w for t, w in weights.items() if t in self._question_side[entry_id])
-            answer = sum(w for t, w in weights.items() if t in self._whole[entry_id])
+            side, whole = self._question_side[entry_id], self._whole[entry_id]
+            coverage = answer = 0.0
+            for token, weight in weights.items():  # the question's few tokens, in order
+                if token in whole:  # the question side is part of the whole
+                    answer += weight
+                    if token in side:
+                        coverage += weight
             score = (tuning.phrasing * cosine + tuning.coverage * coverage / total
                      + tuning.answer * answer / total + tuning.recall * recall)
             partial.append((score, entry_id))
@@ -215,15 +222,16 @@ class Matcher:
         # every candidate phrasing compared in one call.
         query_sorted = " ".join(sorted(words))
         candidates = partial[:_CANDIDATES]
-        owners = [n for n, (_, entry_id) in enumerate(candidates)
-                  for _ in self._entry_docs[entry_id]]
         texts = [self._docs[i].sorted_text for _, entry_id in candidates
                  for i in self._entry_docs[entry_id]]
         best = [0.0] * len(candidates)
         if texts:
-            for owner, similarity in zip(owners, process.cdist(
-                    [query_sorted], texts, scorer=fuzz.ratio, workers=1)[0], strict=True):
-                best[owner] = max(best[owner], float(similarity))
+            # Each candidate's phrasings are consecutive in ``texts`` (every entry has one at
+            # least): its best similarity is the maximum over its slice.
+            starts = list(itertools.accumulate(
+                (len(self._entry_docs[entry_id]) for _, entry_id in candidates), initial=0))
+            similarities = process.cdist([query_sorted], texts, scorer=fuzz.ratio, workers=1)[0]
+            best = numpy.maximum.reduceat(similarities, starts[:-1]).tolist()
         scored = [Scored(entry_id, round(score + tuning.fuzzy * best[n] / 100, 4))
                   for n, (score, entry_id) in enumerate(candidates)]
         scored.sort(key=lambda s: s.score, reverse=True)

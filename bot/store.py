@@ -12,6 +12,7 @@ import os
 import re
 import sqlite3
 import time
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -122,10 +123,16 @@ class Store:
                 pk="key",
             )
 
+    def transaction(self) -> AbstractContextManager[Any]:
+        """One transaction around several writes: all are kept, or none if the block raises
+        (or the process dies before its end). Transactions nest."""
+        return self.db.atomic()
+
     def claim_update(self, channel: str, update_id: int) -> bool:
         """True the first time an update is seen, False when it comes again (redelivered after
-        a crash). Claimed *before* it is handled: if the process dies while handling it, the
-        user gets no reply and writes again, rather than having an answer applied twice."""
+        a crash). Claim it in the same :meth:`transaction` as handling it: then an update
+        whose handling never finished is handled when Telegram sends it again, and one that
+        was handled is never handled twice."""
         stamp = time.time()
         with self.db.atomic():
             cursor = self.db.execute(

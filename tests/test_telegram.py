@@ -396,3 +396,16 @@ async def test_an_update_sent_again_after_a_crash_is_not_handled_twice(bot):
     assert confirm.labels[0] == "Drôme (26)"
     [session] = bot.store.db.query("SELECT state FROM sessions")
     assert "Pôle Sud" in session["state"] and session["state"].count("Pôle Sud") == 1
+
+
+def test_an_update_whose_handling_never_finished_is_handled_when_sent_again(tmp_path):
+    """The claim of an update is written with what handling it changes, or not at all: after a
+    crash in the middle, Telegram's second delivery gets its answer instead of silence."""
+    store = Store(tmp_path / "ptce.sqlite3")
+    with pytest.raises(RuntimeError), store.transaction():
+        assert store.claim_update("telegram", 41)
+        store.record_question("telegram", "answer", "definition")
+        raise RuntimeError("the process dies here")
+    assert list(store.db.query("SELECT * FROM questions")) == []
+    assert store.claim_update("telegram", 41)
+    assert not store.claim_update("telegram", 41)

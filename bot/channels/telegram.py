@@ -478,13 +478,9 @@ class TelegramChannel:
         a result or send a lead run in the worker thread, with "typing…" shown: first their
         chart is drawn (:meth:`Conversation.prepare`) while the core serves other users, then
         the rest is handled. One input at a time touches the core (and its SQLite
-        connection). An update Telegram sends again (after a crash, before its receipt was
-        confirmed) gets nothing: it was handled."""
+        connection)."""
         chat = update.effective_chat
         async with self._core_lock:
-            if not self.conversation.store.claim_update(CHANNEL, update.update_id):
-                logger.info("Mise à jour %s reçue une seconde fois : ignorée.", update.update_id)
-                return []
             if not self.conversation.is_slow(inp):
                 return self._handle(update, inp)
         if chat is not None:
@@ -505,10 +501,19 @@ class TelegramChannel:
             return await loop.run_in_executor(self._worker, self._handle, update, inp)
 
     def _handle(self, update: Update, inp: Input) -> list[Reply]:
-        chat = update.effective_chat
-        if chat is not None and chat.type == ChatType.PRIVATE:
-            self.conversation.store.seen_user(CHANNEL, str(chat.id))
-        return self.conversation.handle(inp)
+        """The core's replies, the update claimed and everything it changes written in one
+        transaction. An update Telegram sends again after a crash gets nothing if it was
+        handled before the crash, and is handled if the crash came first."""
+        store = self.conversation.store
+        with store.transaction():
+            if not store.claim_update(CHANNEL, update.update_id):
+                logger.info("Mise à jour %s reçue une seconde fois : ignorée.", update.update_id)
+                return []
+            replies = self.conversation.handle(inp)
+            chat = update.effective_chat
+            if chat is not None and chat.type == ChatType.PRIVATE:
+                store.seen_user(CHANNEL, str(chat.id))
+            return replies
 
     async def _send(self, update: Update, context: ContextTypes.DEFAULT_TYPE,
                     replies: Sequence[Reply]) -> None:
