@@ -31,8 +31,17 @@ UNDATED = "s.d."
 _PROBLEM = re.compile(r"^(.*):(\d+): (.*)$", re.S)
 _MONTHS = "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
 
-# Wording the core needs; each must exist in knowledge/messages.yaml.
+# The commands of the menu Telegram shows when the user types "/", in its order; each has its
+# description in knowledge/messages.yaml as ``menu_<command>``.
+MENU_COMMANDS = ("start", "aide", "themes", "glossaire", "diagnostic", "reprendre", "conseiller",
+                 "mes_donnees", "oublier", "annuler")
+MAX_MENU_DESCRIPTION = 256  # Telegram's limit
+
+# Wording the core and the channels need; each must exist in knowledge/messages.yaml.
 REQUIRED_MESSAGES = {
+    **{f"menu_{command}": set() for command in MENU_COMMANDS},
+    "console_intro": set(),
+    "console_goodbye": set(),
     "hello": set(),
     "hello_name": {"name"},
     "welcome": set(),
@@ -594,7 +603,8 @@ def _read_messages(c: Checker, path: Path) -> dict[str, str]:
         return {}
     out: dict[str, str] = {}
     for key, placeholders in REQUIRED_MESSAGES.items():
-        text = c.text(top, key, "messages.yaml")
+        text = c.text(top, key, "messages.yaml",
+                      max_len=MAX_MENU_DESCRIPTION if key.startswith("menu_") else None)
         try:
             text.format(**{p: "x" for p in placeholders})
         except (KeyError, IndexError, ValueError) as exc:

@@ -98,6 +98,15 @@ def test_a_wrong_placeholder_in_the_wording_is_reported(content_copy, placeholde
     assert any("messages.yaml" in p and "too_long" in p for p in problems), problems
 
 
+def test_a_menu_description_telegram_would_refuse_is_reported_with_its_line(content_copy):
+    path = content_copy / "knowledge" / "messages.yaml"
+    line = _edit(path, 'menu_oublier: "Effacer vos données"',
+                 f'menu_oublier: "Effacer vos données{" et tout le reste" * 20}"')
+    problems = _problems(content_copy)
+    assert any(p.startswith(f"{path}:{line}:") and "menu_oublier" in p and "256" in p
+               for p in problems), problems
+
+
 def test_the_cli_exits_non_zero_on_broken_content(content_copy, monkeypatch, capsys):
     path = content_copy / "knowledge" / "faq" / "definition.yaml"
     _edit(path, "related: [", "related: [nulle-part, ")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import email
 import json
 from collections.abc import AsyncIterator
@@ -177,6 +178,21 @@ async def test_a_consented_lead_reaches_the_chat_the_mailbox_and_the_crm(world, 
     assert hook["consent_version"] == "2026-11-consentement-1"
     # A repeat after a crash would carry the same key, so that the CRM can ignore it.
     assert world.crm.keys[0].startswith("ptce-envoi-")
+
+
+async def test_a_reload_that_brings_the_coordinations_delivers_leads_without_a_restart(world):
+    """Deployed first without the directory of coordinations, the assistant gets it on a
+    reload (SIGHUP): a lead consented afterwards reaches the coordination's chat."""
+    without = dataclasses.replace(world.content, directory=None)
+    channel = TelegramChannel(Conversation(without, Store(world.db), config=world.config()),
+                              Settings(token=TOKEN, api_root=f"http://127.0.0.1:{world.fake.port}",
+                                       rate=0, outbox_interval=0.1))
+    async with polling(channel.build()):
+        assert channel.conversation.handoff is None and channel.outbox is None
+        await channel.reload(world.content, world.config())
+        await consent_on_telegram(world, channel)
+        await until(lambda: any("Pôle Sud" in s.text for s in world.fake.sent
+                                if s.chat_id == COORDINATOR.id))
 
 
 async def test_the_coordinator_takes_it_in_charge_and_the_founder_is_told(world, bot):

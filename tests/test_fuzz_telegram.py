@@ -47,9 +47,9 @@ from hypothesis import strategies as st
 from telegram import Update
 from telegram.ext import ContextTypes, TypeHandler
 
-from bot.channels.telegram import COMMANDS, COORDINATION_COMMANDS, Settings, TelegramChannel
+from bot.channels.telegram import COORDINATION_COMMANDS, Settings, TelegramChannel
 from bot.config import Channels, Config
-from bot.content import Content
+from bot.content import MENU_COMMANDS, Content
 from bot.conversation import Conversation
 from bot.store import Store
 from fake_telegram import BOT_USERNAME, TOKEN, FakeTelegram, FakeUser, Sent, polling
@@ -63,7 +63,7 @@ GROUPS = range(-8_000_000, -9_000_000, -1)
 WAIT = 60.0  # seconds: a liveness limit (a stuck update fails the test), not a timing check
 
 # Commands the channel registers; anything else is an unknown command.
-KNOWN = frozenset([name for name, _ in COMMANDS] + ["help", *COORDINATION_COMMANDS])
+KNOWN = frozenset([*MENU_COMMANDS, "help", *COORDINATION_COMMANDS])
 _COMMAND = re.compile(r"/[A-Za-z0-9_]+(@\w+)?")  # what Telegram (and the fake) mark as one
 _MENTION = re.compile(r"@\w+")
 

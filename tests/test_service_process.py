@@ -184,10 +184,16 @@ async def test_sighup_reloads_valid_content_and_keeps_serving_when_it_is_broken(
     assert edited != text
     faq.write_text(edited, encoding="utf-8")
     config.write_text(f"admins: [{LEA.id}]\n", encoding="utf-8")
+    messages = content_copy / "knowledge" / "messages.yaml"
+    messages.write_text(messages.read_text(encoding="utf-8").replace(
+        'menu_oublier: "Effacer vos données"', 'menu_oublier: "Effacer tout ce qui vous concerne"'),
+        encoding="utf-8")
     process.send_signal(signal.SIGHUP)
     await logs.wait_for(f"Contenu rechargé : {len(content.entries)} entrées")
     assert "réponse revue à chaud" in await ask(fake, "c koi un ptce")
     assert (await ask(fake, "/stats")).startswith(stats)
+    menu = {c["command"]: c["description"] for c in fake.commands}
+    assert menu["oublier"] == "Effacer tout ce qui vous concerne"
 
     # A broken file: the error is logged with file:line, the last good content stays.
     faq.write_text(edited.replace('title: "Qu\'est-ce qu\'un PTCE ?"',

@@ -17,13 +17,12 @@ import yaml
 
 from bot import content as content_module
 from bot.channels.telegram import (
-    COMMANDS,
     Settings,
     TelegramChannel,
     TokenScrubber,
     split_message,
 )
-from bot.content import Content
+from bot.content import MENU_COMMANDS, Content
 from bot.conversation import Conversation
 from bot.store import Store
 from fake_telegram import TOKEN, FakeTelegram, FakeUser, Sent, polling
@@ -112,9 +111,11 @@ async def test_a_deep_link_opens_the_path_it_names(bot, payload, expected):
     assert expected in reply.text
 
 
-async def test_the_command_menu_is_registered(bot):
-    assert [c["command"] for c in bot.fake.commands] == [name for name, _ in COMMANDS]
-    assert all(c["description"] for c in bot.fake.commands)
+async def test_the_command_menu_is_registered_with_the_wording_of_messages_yaml(bot):
+    assert [c["command"] for c in bot.fake.commands] == list(MENU_COMMANDS)
+    menu = {c["command"]: c["description"] for c in bot.fake.commands}
+    assert menu["diagnostic"] == "Mon projet est-il un PTCE ? Le questionnaire"
+    assert menu["oublier"] == "Effacer vos données"
 
 
 async def test_an_unknown_command_says_which_exist(bot):

@@ -64,12 +64,12 @@ def chat(conversation: Conversation, stdin: TextIO, write: Callable[[str], None]
     user = User("console", user_id)
     text, buttons = render(conversation.welcome())
     numbered = True
-    write(f"{text}\n\n(Tapez le numéro d'un choix, votre question, ou /quitter pour sortir.)\n")
+    write(f"{text}\n\n{conversation.content.message('console_intro')}\n")
     while True:
         write(PROMPT)
         line = stdin.readline()
         if not line or line.strip() in QUIT:
-            write("\nAu revoir !\n")
+            write(f"\n{conversation.content.message('console_goodbye')}\n")
             return
         if not line.strip():
             continue

@@ -48,7 +48,7 @@ from telegram.ext import (
 
 from .. import outbox
 from ..config import Config
-from ..content import Content
+from ..content import MENU_COMMANDS, Content
 from ..conversation import FEEDBACK, Conversation
 from ..coordination import CLOSE, TAKE
 from ..outbox import Outbox
@@ -62,19 +62,6 @@ API_VARIABLE = "TELEGRAM_API_BASE_URL"
 RATE_VARIABLE = "PTCE_TELEGRAM_RATE"
 OUTBOX_VARIABLE = "PTCE_OUTBOX_INTERVAL"
 
-# The command menu. Telegram only accepts a-z, 0-9 and _ in command names.
-COMMANDS = (
-    ("start", "Accueil et les trois parcours"),
-    ("aide", "Ce que je sais faire, exemples de questions"),
-    ("themes", "Parcourir les questions par thème"),
-    ("glossaire", "Les sigles de l'ESS et des PTCE"),
-    ("diagnostic", "Mon projet est-il un PTCE ? Le questionnaire"),
-    ("reprendre", "Reprendre le questionnaire en pause"),
-    ("conseiller", "Mode conseiller (DLA, réseaux, CRESS)"),
-    ("mes_donnees", "Voir et télécharger vos données"),
-    ("oublier", "Effacer vos données"),
-    ("annuler", "Mettre en pause ou repartir de zéro"),
-)
 # Commands of the regional coordinations and admins: handled, not advertised in the menu.
 COORDINATION_COMMANDS = ("coordination", "leads", "lead", "export", "stats")
 MAX_TOAST = 200  # characters of a callback query answer
@@ -285,6 +272,7 @@ class TelegramChannel:
         self._artist = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ptce-chart")
         self._drawing = 0  # charts being drawn apart, or waiting for the drawing thread
         self._core_lock = asyncio.Lock()
+        self._application: Application | None = None  # once it runs
         self.outbox: Outbox | None = None  # delivers leads, once the application runs
         self._outbox_task: asyncio.Task[None] | None = None
 
@@ -307,7 +295,7 @@ class TelegramChannel:
 
     def register(self, application: Application) -> None:
         """Add the handlers: commands, buttons, private text, addressed group text, media."""
-        names = [name for name, _ in COMMANDS] + ["help", *COORDINATION_COMMANDS]
+        names = [*MENU_COMMANDS, "help", *COORDINATION_COMMANDS]
         application.add_handler(CommandHandler(names, self.on_command))
         application.add_handler(CallbackQueryHandler(self.on_button))
         application.add_handler(MessageHandler(
@@ -323,18 +311,35 @@ class TelegramChannel:
         application.add_error_handler(self.on_error)
 
     async def _post_init(self, application: Application) -> None:
-        await application.bot.set_my_commands([BotCommand(n, d) for n, d in COMMANDS])
-        if self.conversation.interview is not None:
+        self._application = application
+        await self._set_menu()
+        self._attach(self.conversation)
+
+    def _attach(self, conversation: Conversation) -> None:
+        """Connect a core to the running bot: resume links that open this bot, and the
+        delivery of leads as soon as the hand-off is on (at start or after a reload)."""
+        application = self._application
+        assert application is not None
+        if conversation.interview is not None:
             # Resume links an adviser hands to a founder open this bot.
-            self.conversation.interview.link_base = \
-                f"https://t.me/{application.bot.username}?start="
-        if self.conversation.handoff is not None:
-            self.outbox = Outbox(self.conversation.store, self.conversation.config,
-                                 self.conversation.content.directory,
+            conversation.interview.link_base = f"https://t.me/{application.bot.username}?start="
+        if self.outbox is not None:
+            self.outbox.config = conversation.config
+            self.outbox.directory = conversation.content.directory
+        elif conversation.handoff is not None:
+            self.outbox = Outbox(conversation.store, conversation.config,
+                                 conversation.content.directory,
                                  telegram=lambda *a: self._deliver(application, *a),
                                  lock=self._core_lock)
             self._outbox_task = asyncio.create_task(
                 self.outbox.run_forever(self.settings.outbox_interval))
+
+    async def _set_menu(self) -> None:
+        """The command menu Telegram shows when the user types "/", worded by messages.yaml."""
+        if self._application is not None:
+            content = self.conversation.content
+            await self._application.bot.set_my_commands(
+                [BotCommand(name, content.message(f"menu_{name}")) for name in MENU_COMMANDS])
 
     async def _post_stop(self, application: Application) -> None:
         if self._outbox_task is not None:
@@ -356,11 +361,10 @@ class TelegramChannel:
             loop = asyncio.get_running_loop()
             new = await loop.run_in_executor(self._worker, lambda: Conversation(
                 content, old.store, record=old.record, config=config))
-            if new.interview is not None and old.interview is not None:
-                new.interview.link_base = old.interview.link_base
             self.conversation = new
-            if self.outbox is not None:
-                self.outbox.config, self.outbox.directory = config, content.directory
+            if self._application is not None:
+                self._attach(new)
+        await _quietly(self._set_menu())  # its wording may have changed
         return new
 
     async def _deliver(self, application: Application, chat_id: int, lead: dict[str, Any],
