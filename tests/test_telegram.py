@@ -76,6 +76,20 @@ async def bot(content: Content, store: Store) -> AsyncIterator[Bot]:
         yield running
 
 
+async def test_a_burst_from_one_user_does_not_hold_up_another(bot):
+    """Chats are served at once, each in its own order, and a message waiting for its chat's
+    turn holds no place: Marc's question is answered while Léa's forty are worked through."""
+    marc = FakeUser(1003, "Marc")
+    for _ in range(40):
+        bot.fake.send_text(LEA, "c koi un ptce")
+    bot.fake.send_text(marc, "c koi un ptce")
+    [answer] = await bot.fake.replies(marc.id)
+    before_marc = bot.fake.sent[:bot.fake.sent.index(answer)]
+    assert len([s for s in before_marc if s.chat_id == LEA.id]) < 5
+    burst = await bot.fake.replies(LEA.id, count=40)
+    assert all(s.text.startswith("Qu'est-ce qu'un PTCE ?") for s in burst)
+
+
 # --------------------------------------------------------------------------------------------
 # /start, the three paths, deep links, the command menu
 

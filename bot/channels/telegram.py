@@ -65,6 +65,7 @@ OUTBOX_VARIABLE = "PTCE_OUTBOX_INTERVAL"
 # Commands of the regional coordinations and admins: handled, not advertised in the menu.
 COORDINATION_COMMANDS = ("coordination", "leads", "lead", "export", "stats")
 MAX_TOAST = 200  # characters of a callback query answer
+ACTIVE_CHATS = 16  # chats served at once (see PerChatUpdateProcessor)
 MAX_DRAWING_APART = 2  # charts drawn outside the core lock at once (see TelegramChannel._core)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)  # answers cite sources: no link cards
 
@@ -224,21 +225,28 @@ def without_feedback(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarku
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     """Updates of different chats are handled concurrently; those of one chat in the order
-    they came, so that a quick second message never overtakes the first."""
+    they came, so that a quick second message never overtakes the first.
 
-    def __init__(self, max_concurrent_updates: int = 256) -> None:
+    At most ``active`` chats are served at once; the others wait their turn without holding
+    a place (a user who sends ten messages in a row does not block ten places). Each one
+    served keeps an HTTP request to Telegram in flight: beyond a few dozen, httpcore spends
+    more time walking its connections than sending."""
+
+    def __init__(self, max_concurrent_updates: int = 256, active: int = ACTIVE_CHATS) -> None:
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+        self._active = asyncio.Semaphore(active)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
-            await coroutine
+            async with self._active:
+                await coroutine
             return
         lock, users = self._locks.get(chat.id, (asyncio.Lock(), 0))
         self._locks[chat.id] = (lock, users + 1)
         try:
-            async with lock:
+            async with lock, self._active:
                 await coroutine
         finally:
             lock, users = self._locks[chat.id]
