@@ -295,7 +295,7 @@ class Handoff:
         lead["flagged"] = int(fallback)
         # One transaction: a crash leaves either no lead and the hand-off to confirm again,
         # or the lead, its deliveries and no hand-off — never a lead that could be sent twice.
-        with self.store.db.atomic():
+        with self.store.transaction():
             number = lead_store.create_lead(self.store, lead)
             outbox.enqueue(self.store, number, outbox.LEAD, channels, fallback=fallback)
             self._drop(user_key)

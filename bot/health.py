@@ -14,17 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from .outbox import FAILED, PENDING
-from .store import Store
+from .store import read_only
 
 OK, UNAVAILABLE = 200, 503
-
-
-def database_file(store: Store) -> Path | None:
-    """The file behind ``store``; None for an in-memory database."""
-    for _, name, filename in store.db.execute("PRAGMA database_list").fetchall():
-        if name == "main" and filename:
-            return Path(filename)
-    return None
 
 
 def version() -> str:
@@ -53,8 +45,7 @@ def report(database: Path | None, **extra: Any) -> tuple[int, dict[str, Any]]:
 def _outbox_counts(database: Path | None) -> tuple[int, int]:
     if database is None:
         raise sqlite3.OperationalError("base de données en mémoire : aucun fichier à lire")
-    # mode=ro: never create an empty file where the database has gone missing.
-    connection = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True, timeout=2)
+    connection = read_only(database, timeout=2)
     try:
         tables = {name for (name,) in connection.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table'")}

@@ -56,12 +56,18 @@ def row_id(text: str) -> int | None:
     return number if number < 2**63 else None
 
 
+def read_only(path: Path, timeout: float = 5.0) -> sqlite3.Connection:
+    """A connection that can only read the database at ``path``, apart from the one that
+    writes: it never creates an empty file where the database has gone missing."""
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=timeout)
+
+
 class Store:
     """Read and write the assistant's data; ``path`` may be ``":memory:"``."""
 
     def __init__(self, path: Path | str | None = None) -> None:
         path = default_path() if path is None else path
-        self.path = None if str(path) == ":memory:" else Path(path)
+        self.path = None if str(path) == ":memory:" else Path(path).resolve()
         if self.path is not None:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             # Channels run the core in one worker thread, created after the store.
@@ -289,7 +295,7 @@ class Store:
             return None
         where = ("status = 'done' ORDER BY updated DESC, id DESC" if finished else
                  "status = 'active' ORDER BY updated DESC, id DESC")
-        reader = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+        reader = read_only(self.path)
         try:
             reader.row_factory = sqlite3.Row
             row = reader.execute(f"SELECT * FROM sessions WHERE user_key = ? AND {where} "

@@ -151,7 +151,7 @@ async def _start_webhook(channel: TelegramChannel, application: Application, tok
                          webhook: Webhook) -> WebhookServer:
     """Listen first, then tell Telegram where to post, with the secret it must send back."""
     secret, path = secret_and_path(token)
-    database = health.database_file(channel.conversation.store)
+    database = channel.conversation.store.path
 
     def probe() -> tuple[int, dict[str, Any]]:
         return health.report(database, entries=len(channel.conversation.content.entries))
