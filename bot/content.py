@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 from . import yamlfile
 from .dialog import Dialog, read_dialog
 from .directory import Directory, read_directory
+from .places import Places, read_places
 from .territory import Territories, read_territories
 from .text import fold
 from .yamlfile import LineDict, LineList
@@ -48,6 +49,16 @@ REQUIRED_MESSAGES = {
     "help": set(),
     "fallback": set(),
     "suggestions": set(),
+    "local_title": {"region"},
+    "local_intro": {"place"},
+    "local_here": {"place"},
+    "local_region": {"region"},
+    "local_region_only": {"region"},
+    "local_more": {"count"},
+    "local_dated": set(),
+    "local_none": {"region"},
+    "local_contact": {"coordination", "role"},
+    "btn_local_contact": {"coordination"},
     "too_long": {"limit"},
     "empty": set(),
     "themes": set(),
@@ -160,6 +171,7 @@ class Content:
     dialog: Dialog | None = None  # the qualification questionnaire (dialogs/)
     territories: Territories | None = None  # departments and regions
     directory: Directory | None = None  # regional coordinations (knowledge/coordinations.yaml)
+    places: Places | None = None  # cities and the poles the sources name (knowledge/poles.yaml)
 
     def message(self, key: str, **values: Any) -> str:
         """The wording ``key`` of messages.yaml with its placeholders filled."""
@@ -348,6 +360,7 @@ def _build(root: Path) -> Content:
     dialog = read_dialog(c, root / "dialogs" / "qualification.yaml")
     territories = _read_territories(c, knowledge / "territories.yaml")
     directory = read_directory(c, knowledge / "coordinations.yaml", territories)
+    places = read_places(c, knowledge, territories, sources, entries)
     if not c.unreadable:
         _check_links(c, entries, entry_lines)
     _check_rendered_length(c, entries, entry_lines, messages.get("source_prefix", ""))
@@ -359,7 +372,7 @@ def _build(root: Path) -> Content:
         for tid, label in themes.items()
     )
     return Content(root, entries, theme_objs, glossary, smalltalk, out_of_scope, messages,
-                   sms, synonyms, dialog, territories, directory)
+                   sms, synonyms, dialog, territories, directory, places)
 
 
 def _read_territories(c: Checker, path: Path) -> Territories | None:

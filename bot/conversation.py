@@ -8,19 +8,23 @@ knows about Telegram; button data are short self-contained strings (``q:<entry i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from . import leads, outbox
 from .adviser import OPEN_SESSION, AdviserDesk, is_adviser_button
 from .config import Config
-from .content import Content, Entry, Intent
+from .content import Content, Entry, Intent, french_date
 from .coordination import CoordinationDesk, chat_key, is_coordination_button
 from .faq import Matcher
 from .handoff import CANCEL as HANDOFF_CANCEL
 from .handoff import SEND as HANDOFF_SEND
 from .handoff import Handoff, is_handoff_button
 from .interview import FINISH, RESUME_PAYLOAD, Interview, is_interview_button
+from .places import Place, Pole
 from .replies import Button, Input, Reply, User
+from .retrieval import Retriever
+from .semantic import Embedder, SemanticIndex, load_model
 from .smalltalk import SmallTalk
 from .store import Store
 from .text import Normalizer, fold
@@ -28,6 +32,7 @@ from .text import Normalizer, fold
 MAX_QUESTION_LENGTH = 1000
 SLOW_BUTTONS = frozenset({FINISH, HANDOFF_SEND})  # the result, a lead: chart and report
 MAX_RELATED = 3
+MAX_LOCAL_POLES = 10  # a region's poles listed, beyond the department's
 
 # Button data. Kept short: Telegram allows 64 bytes of callback data.
 THEMES = "t"
@@ -63,6 +68,7 @@ class Conversation:
     record: bool = True  # False for maintainers' batch runs: they are not real questions
     config: Config = field(default_factory=Config.empty)  # deployment: channels, admins…
     matcher: Matcher = field(init=False)
+    retriever: Retriever = field(init=False)
     smalltalk: SmallTalk = field(init=False)
     interview: Interview | None = field(init=False)
     advisers: AdviserDesk | None = field(init=False)
@@ -72,6 +78,10 @@ class Conversation:
     def __post_init__(self) -> None:
         normalizer = Normalizer(self.content.sms, self.content.synonyms)
         self.matcher = Matcher(self.content.entries.values(), normalizer)
+        model = load_model()
+        semantic = None if model is None else SemanticIndex.build(
+            list(self.content.entries.values()), Embedder(model))
+        self.retriever = Retriever(self.matcher, semantic)
         self.smalltalk = SmallTalk(self.content.smalltalk, self.content.out_of_scope, normalizer)
         self.interview = self.advisers = self.handoff = self.coordinations = None
         content = self.content
@@ -127,6 +137,20 @@ class Conversation:
         other users are served; it does nothing for other inputs."""
         if self.interview is not None and inp.button in SLOW_BUTTONS:
             self.interview.draw_ahead(_key(inp.user), finished=inp.button == HANDOFF_SEND)
+
+    def defer_embedding(self) -> None:
+        """From now on, a question whose vector is not computed yet raises
+        :class:`~bot.semantic.EmbeddingNeeded` instead of computing it (40 ms or more) under
+        the caller's lock: the channel then calls :meth:`embed` elsewhere and handles the
+        input again."""
+        if self.retriever.semantic is not None:
+            self.retriever.semantic.embedder.deferred = True
+
+    def embed(self, texts: Sequence[str]) -> None:
+        """Compute the vectors an :class:`~bot.semantic.EmbeddingNeeded` asked for (any
+        thread; needs no lock)."""
+        if self.retriever.semantic is not None:
+            self.retriever.semantic.embedder.embed(texts)
 
     def is_slow(self, inp: Input) -> bool:
         """Whether answering ``inp`` draws a chart and writes a report (a few hundred
@@ -273,7 +297,11 @@ class Conversation:
             self._record(inp, "out_of_scope", text=question)
             return [Reply(out_of_scope.replies[0], kind="fallback", intent=out_of_scope.id,
                           buttons=self._fallback_buttons())]
-        match = self.matcher.match(question)
+        place = self.content.places.asked(question) if self.content.places else None
+        if place is not None:
+            self._record(inp, "local")
+            return [self.local(place)]
+        match = self.retriever.match(question)
         if match.entry_id is not None:
             self._record(inp, "answer", entry_id=match.entry_id)
             return [self.answer(self.content.entries[match.entry_id])]
@@ -316,6 +344,54 @@ class Conversation:
             entry_id=entry.id,
             kind="answer",
         )
+
+    def local(self, place: Place) -> Reply:
+        """« Des PTCE près de chez moi ? »: the poles the sources name there, dated, and the
+        regional coordination, with the offer to be put in touch."""
+        assert self.content.places is not None
+        message, region = self.content.message, place.region.name
+        here, elsewhere = self.content.places.near(place)
+        lines = [message("local_intro", place=place.label)]
+        if here:
+            lines += ["", message("local_here", place=place.name)]
+            lines += [self._pole_line(p) for p in here]
+        if elsewhere:
+            lines += ["", message("local_region" if here else "local_region_only",
+                                  region=region)]
+            lines += [self._pole_line(p) for p in elsewhere[:MAX_LOCAL_POLES]]
+            if len(elsewhere) > MAX_LOCAL_POLES:
+                lines.append(message("local_more", count=len(elsewhere) - MAX_LOCAL_POLES))
+        if here or elsewhere:
+            lines += ["", message("local_dated")]
+        else:
+            lines += ["", message("local_none", region=region)]
+        rows: list[tuple[Button, ...]] = []
+        directory = self.content.directory
+        if directory is not None:
+            coordination = directory.for_region(place.region.id)
+            lines += ["", message("local_contact", coordination=coordination.name,
+                                  role=coordination.role)]
+            contact = COORDINATION if self.handoff is not None else ENTRY + COORDINATION_ENTRY
+            rows.append((Button(message("btn_local_contact", coordination=coordination.name),
+                                contact),))
+        cards = [p for p in (*here, *elsewhere) if p.entry in self.content.entries]
+        rows += [(Button(f"➜ {p.name}", ENTRY + str(p.entry)),) for p in cards[:MAX_RELATED]]
+        rows.append((Button(message("btn_themes"), THEMES),))
+        labels = sorted({s.label for p in (*here, *elsewhere) for s in p.sources})
+        source = f"{message('source_prefix')} {' ; '.join(labels)}" if labels else ""
+        return Reply("\n".join(lines), title=message("local_title", region=region),
+                     source=source, buttons=tuple(rows), kind="local", intent=place.region.id)
+
+    def _pole_line(self, pole: Pole) -> str:
+        """``• Pôle Sud Archer (Drôme) — cité en 2012 et le 19 septembre 2014``."""
+        territories = self.content.territories
+        names = [d.name for d in (territories.department(c) if territories else None
+                                  for c in pole.departments) if d is not None]
+        where = f" ({', '.join(names)})" if names else ""
+        dates = sorted({s.date for s in pole.sources})
+        said = [("le " if len(d) == 10 else "en ") + french_date(d) for d in dates]
+        cited = " et ".join([", ".join(said[:-1]), said[-1]] if len(said) > 1 else said)
+        return f"• {pole.name}{where} — cité {cited}"
 
     def welcome(self, name: str = "") -> Reply:
         """The greeting of ``/start``, with the three paths."""
@@ -360,7 +436,10 @@ class Conversation:
                      kind="fallback")
 
     def _fallback_buttons(self) -> tuple[tuple[Button, ...], ...]:
+        """Never a dead end: the themes, the questionnaire, a regional contact, examples."""
         return ((Button(self.content.message("btn_themes"), THEMES),),
+                (Button(self.content.message("btn_diagnostic"), DIAGNOSTIC),),
+                (Button(self.content.message("btn_coordination"), COORDINATION),),
                 (Button(self.content.message("btn_examples"), HELP),))
 
     def _menu_buttons(self) -> tuple[tuple[Button, ...], ...]:

@@ -20,6 +20,10 @@ _FUZZY_MIN_LENGTH = 5
 _FUZZY_CUTOFF = 88
 _KEYWORD_MAX_WORDS = 8  # a longer message naming an insult is probably about something else
 _VOCABULARY_MAX_WORDS = 6
+# A message made only of courtesies ("bjr merci bcp", "ok super merci, bonne journée") answers
+# the one that matters most: thanks before goodbye before greeting.
+_COURTESIES = ("thanks", "goodbye", "greeting", "yes_no")
+_COURTESY_MAX_WORDS = 12
 _FILLERS = frozenset(
     "est c ce ca que qu a le la les l un une de des d du et vraiment tres trop bien beaucoup "
     "encore aussi alors donc oh ah eh".split()
@@ -77,6 +81,8 @@ class SmallTalk:
                 intent = self._patterns[found[0]]
         if intent is None:
             intent = self._by_vocabulary(normalized.split())
+        if intent is None:
+            intent = self._courtesies(normalized.split())
         if intent is not None:
             return Detected(intent, "")
         for greeting in self._greetings:
@@ -106,6 +112,21 @@ class SmallTalk:
             ):
                 found.append(intent)
         return found[0] if len(found) == 1 else None
+
+    def _courtesies(self, words: list[str]) -> Intent | None:
+        """The main courtesy of a message made of several ("bjr merci bcp"): every word is
+        greeting, thanks, goodbye or yes/no vocabulary (or filler)."""
+        if not words or len(words) > _COURTESY_MAX_WORDS:
+            return None
+        present = [i for i in _COURTESIES if i in self._vocabulary]
+        known = set().union(*(self._vocabulary[i] for i in present)) | _FILLERS
+        if not all(w in known for w in words):
+            return None
+        joined = f" {' '.join(words)} "
+        for intent_id in present:  # the first whose whole pattern the message contains
+            if any(f" {p} " in joined for p, i in self._patterns.items() if i.id == intent_id):
+                return self.intent(intent_id)
+        return None
 
     def by_keyword(self, text: str) -> Intent | None:
         """An intent one of whose keywords a short message contains (e.g. an insult)."""

@@ -16,7 +16,8 @@ from .leads import CLOSED, NEW, TAKEN, WITHDRAWN
 from .report import french_date, png_bytes
 
 OUTCOMES = {"answer": "répondues", "suggest": "choix proposés", "none": "sans réponse",
-            "out_of_scope": "hors sujet", "smalltalk": "politesses"}
+            "out_of_scope": "hors sujet", "smalltalk": "politesses",
+            "local": "pôles d'une région"}
 STATUSES = {"active": "en cours", "paused": "en pause", "done": "terminés",
             "abandoned": "abandonnés"}
 VERDICTS = {"ptce": "PTCE", "en_devenir": "PTCE en devenir",

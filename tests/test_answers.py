@@ -85,13 +85,13 @@ def test_pressing_a_see_also_button_opens_that_entry(conversation, ask):
 
 
 def test_close_candidates_are_offered_as_choices(conversation, content):
-    # Several entries are about local authorities (members, funding, success factors).
-    reply = conversation.handle(Input(User("test", "1"), text="collectivité"))[0]
+    # Several entries are about the State (its calls, its budget, the conditions to apply).
+    reply = conversation.handle(Input(User("test", "1"), text="ptce état"))[0]
     assert reply.kind == "suggest"
     labels = [b.label for row in reply.buttons for b in row]
     assert 3 <= len(labels) <= 4
     assert labels[-1] == "Aucune de ces questions"
-    assert "collectivit" in labels[0].lower(), labels
+    assert all("État" in label for label in labels[:-1]), labels
 
 
 def test_browsing_themes_then_a_question_then_back(conversation, content):

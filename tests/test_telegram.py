@@ -177,7 +177,7 @@ async def test_an_off_topic_question_is_declined_with_a_way_forward(bot):
 
 
 async def test_close_candidates_are_offered_as_buttons(bot):
-    [reply] = await bot.say(LEA, "collectivité")  # several entries talk about them
+    [reply] = await bot.say(LEA, "ptce état")  # several entries talk about the State
     assert reply.text.startswith("Je ne suis pas certain")
     assert reply.labels[-1] == "Aucune de ces questions"
     [answer] = await bot.press(LEA, reply.labels[0])

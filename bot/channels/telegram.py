@@ -53,6 +53,7 @@ from ..conversation import FEEDBACK, Conversation
 from ..coordination import CLOSE, TAKE
 from ..outbox import Outbox
 from ..replies import Attachment, Button, Input, Reply, User
+from ..semantic import EmbeddingNeeded
 
 logger = logging.getLogger(__name__)
 
@@ -279,6 +280,10 @@ class TelegramChannel:
         # waits behind a drawing while it holds the core lock.
         self._artist = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ptce-chart")
         self._drawing = 0  # charts being drawn apart, or waiting for the drawing thread
+        # Questions' sentence vectors (40 ms and more each) are computed apart as well, in C
+        # code that releases the GIL: the event loop and the core go on meanwhile.
+        self._embedder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ptce-embed")
+        conversation.defer_embedding()
         self._core_lock = asyncio.Lock()
         self._application: Application | None = None  # once it runs
         self.outbox: Outbox | None = None  # delivers leads, once the application runs
@@ -358,6 +363,7 @@ class TelegramChannel:
 
     async def _post_shutdown(self, application: Application) -> None:
         self._artist.shutdown(wait=True)
+        self._embedder.shutdown(wait=True)
         self._worker.shutdown(wait=True)
 
     async def reload(self, content: Content, config: Config) -> Conversation:
@@ -369,6 +375,7 @@ class TelegramChannel:
             loop = asyncio.get_running_loop()
             new = await loop.run_in_executor(self._worker, lambda: Conversation(
                 content, old.store, record=old.record, config=config))
+            new.defer_embedding()
             self.conversation = new
             if self._application is not None:
                 self._attach(new)
@@ -492,12 +499,21 @@ class TelegramChannel:
         the rest is handled. One input at a time touches the core (and its SQLite
         connection)."""
         chat = update.effective_chat
-        async with self._core_lock:
-            if not self.conversation.is_slow(inp):
-                return self._handle(update, inp)
+        loop = asyncio.get_running_loop()
+        for attempt in range(3):  # a question's vectors, computed apart, then the core again
+            async with self._core_lock:
+                if self.conversation.is_slow(inp):
+                    break
+                try:
+                    return self._handle(update, inp)
+                except EmbeddingNeeded as needed:  # nothing was written: handled again below
+                    texts = needed.texts
+                    if attempt == 2:  # evicted twice meanwhile (a flood): computed here
+                        self.conversation.embed(texts)
+                        return self._handle(update, inp)
+            await loop.run_in_executor(self._embedder, self.conversation.embed, texts)
         if chat is not None:
             await _quietly(context.bot.send_chat_action(chat.id, ChatAction.TYPING))
-        loop = asyncio.get_running_loop()
         if self._drawing < MAX_DRAWING_APART:
             # The chart, drawn while the core serves the others. Past a few at once (many
             # results in the same minute), the core draws them itself under its lock: the
