@@ -251,12 +251,20 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _unanswered(args: argparse.Namespace) -> int:
-    rows = Store().unanswered(args.limit)
-    if not rows:
+    store = Store()
+    rows = store.unanswered(args.limit)
+    reasons = store.feedback_reasons()
+    if not rows and not reasons:
         print("Aucune question sans réponse enregistrée.")
         return 0
     for row in rows:
         print(f"{row['count']:>5}  [{row['outcome']}]  {row['text']}")
+    if reasons:
+        labels = {"wrong": "pas la bonne réponse", "incomplete": "incomplète",
+                  "unclear": "pas claire"}
+        print("\nRéponses jugées insatisfaisantes (👎), par fiche et par raison :")
+        for row in reasons:
+            print(f"{row['n']:>5}  {row['entry_id']} : {labels.get(row['reason'], row['reason'])}")
     return 0
 
 

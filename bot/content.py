@@ -19,6 +19,7 @@ from . import yamlfile
 from .dialog import Dialog, read_dialog
 from .directory import Directory, read_directory
 from .places import Places, read_places
+from .steering import Steering, read_steering
 from .territory import Territories, read_territories
 from .text import fold
 from .yamlfile import LineDict, LineList
@@ -72,6 +73,11 @@ REQUIRED_MESSAGES = {
     "non_text": set(),
     "feedback_thanks": set(),
     "feedback_sorry": set(),
+    "feedback_noted": set(),
+    "feedback_why": set(),
+    "btn_why_wrong": set(),
+    "btn_why_incomplete": set(),
+    "btn_why_unclear": set(),
     "error": set(),
     "glossary_hint": set(),
     "btn_ask": set(),
@@ -83,6 +89,7 @@ REQUIRED_MESSAGES = {
     "btn_back_to_themes": set(),
     "btn_none_of_these": set(),
     "btn_useful": set(),
+    "btn_read_more": set(),
     "btn_not_useful": set(),
 }
 
@@ -172,6 +179,7 @@ class Content:
     territories: Territories | None = None  # departments and regions
     directory: Directory | None = None  # regional coordinations (knowledge/coordinations.yaml)
     places: Places | None = None  # cities and the poles the sources name (knowledge/poles.yaml)
+    steering: Steering | None = None  # personas and project descriptions (personas.yaml)
 
     def message(self, key: str, **values: Any) -> str:
         """The wording ``key`` of messages.yaml with its placeholders filled."""
@@ -361,6 +369,7 @@ def _build(root: Path) -> Content:
     territories = _read_territories(c, knowledge / "territories.yaml")
     directory = read_directory(c, knowledge / "coordinations.yaml", territories)
     places = read_places(c, knowledge, territories, sources, entries)
+    steering = read_steering(c, knowledge / "personas.yaml", entries)
     if not c.unreadable:
         _check_links(c, entries, entry_lines)
     _check_rendered_length(c, entries, entry_lines, messages.get("source_prefix", ""))
@@ -372,7 +381,7 @@ def _build(root: Path) -> Content:
         for tid, label in themes.items()
     )
     return Content(root, entries, theme_objs, glossary, smalltalk, out_of_scope, messages,
-                   sms, synonyms, dialog, territories, directory, places)
+                   sms, synonyms, dialog, territories, directory, places, steering)
 
 
 def _read_territories(c: Checker, path: Path) -> Territories | None:

@@ -45,7 +45,10 @@ NONE_OF_THESE = "n"
 ASK = "ask"
 DIAGNOSTIC = "diag"
 COORDINATION = "coord"
-FEEDBACK = "f:"  # f:+:<entry id> or f:-:<entry id>
+FEEDBACK = "f:"  # f:+:<entry id> or f:-:<entry id>; f:r:<reason>:<entry id> after a 👎
+FEEDBACK_REASON = "f:r:"
+REASONS = ("wrong", "incomplete", "unclear")  # what was wrong, as a 👎 explains it
+_REMEMBERED_QUESTIONS = 1000  # users whose last answered question a 👎 can refer to
 
 # What the paths of the welcome open when the questionnaire or the hand-off is not available.
 DIAGNOSTIC_ENTRY = "lancer-diagnostic"
@@ -81,7 +84,8 @@ class Conversation:
         model = load_model()
         semantic = None if model is None else SemanticIndex.build(
             list(self.content.entries.values()), Embedder(model))
-        self.retriever = Retriever(self.matcher, semantic)
+        self.retriever = Retriever(self.matcher, semantic, steering=self.content.steering)
+        self._last_question: dict[str, tuple[str, str]] = {}  # user -> (entry id, question)
         self.smalltalk = SmallTalk(self.content.smalltalk, self.content.out_of_scope, normalizer)
         self.interview = self.advisers = self.handoff = self.coordinations = None
         content = self.content
@@ -248,6 +252,8 @@ class Conversation:
             return self.handoff.button(_key(inp.user), data)
         if self.coordinations is not None and is_coordination_button(data):
             return self.coordinations.button(_key(inp.user), data)
+        if data.startswith(FEEDBACK_REASON):
+            return self._feedback_reason(inp, data[len(FEEDBACK_REASON):])
         if data.startswith(FEEDBACK):
             return self._feedback(inp, data[len(FEEDBACK):])
         if data == THEMES:
@@ -274,8 +280,29 @@ class Conversation:
             return [Reply(self.content.message("unknown_button"), kind="error")]
         if self.record:
             self.store.record_feedback(inp.user.channel, entry_id, useful=verdict == "+")
-        key = "feedback_thanks" if verdict == "+" else "feedback_sorry"
-        return [Reply(self.content.message(key), kind="ack", entry_id=entry_id)]
+        if verdict == "+":
+            return [Reply(self.content.message("feedback_thanks"), kind="ack",
+                          entry_id=entry_id)]
+        message = self.content.message
+        why = tuple((Button(message(f"btn_why_{r}"), f"{FEEDBACK_REASON}{r}:{entry_id}"),)
+                    for r in REASONS)
+        return [Reply(message("feedback_noted"), kind="ack", entry_id=entry_id),
+                Reply(message("feedback_why"), buttons=why, kind="menu")]
+
+    def _feedback_reason(self, inp: Input, value: str) -> list[Reply]:
+        """What was wrong with an answer after a 👎: counted per entry and shown, beside the
+        question that got it, by ``ptce-bot unanswered``."""
+        reason, _, entry_id = value.partition(":")
+        if reason not in REASONS or entry_id not in self.content.entries:
+            return [Reply(self.content.message("unknown_button"), kind="error")]
+        if self.record:
+            label = self.content.message(f"btn_why_{reason}")
+            self.store.record_feedback_reason(inp.user.channel, entry_id, reason)
+            asked = self._last_question.pop(_key(inp.user), None)
+            if asked is not None and asked[0] == entry_id:
+                self.store.record_unanswered(fold(asked[1]), asked[1],
+                                             f"👎 {label} → {entry_id}")
+        return [Reply(self.content.message("feedback_sorry"), kind="ack", entry_id=entry_id)]
 
     # ----------------------------------------------------------------------------------------
     # Free text: where a question becomes an answer, suggestions, or a kind refusal
@@ -297,22 +324,40 @@ class Conversation:
             self._record(inp, "out_of_scope", text=question)
             return [Reply(out_of_scope.replies[0], kind="fallback", intent=out_of_scope.id,
                           buttons=self._fallback_buttons())]
-        place = self.content.places.asked(question) if self.content.places else None
-        if place is not None:
+        match = self.retriever.match(question)
+        places = self.content.places
+        place = places.asked(question) if places is not None else None
+        if place is not None and places is not None and not (
+                match.entry_id in places.cards and not places.asks_for_list(question)):
             self._record(inp, "local")
             return [self.local(place)]
-        match = self.retriever.match(question)
         if match.entry_id is not None:
             self._record(inp, "answer", entry_id=match.entry_id)
-            return [self.answer(self.content.entries[match.entry_id])]
+            self._remember(inp, match.entry_id, question)
+            if match.also:  # two questions in one: both answers, briefly
+                return [self.answer(self.content.entries[e], brief=True)
+                        for e in (match.entry_id, *match.also)]
+            return [self.answer(self.content.entries[match.entry_id],
+                                questionnaire=match.describes_project)]
         if match.suggestions:
             self._record(inp, "suggest", text=question)
-            return [self._suggest(match.suggestions)]
-        by_keyword = self.smalltalk.by_keyword(question)
+            return [self._suggest(match.suggestions, questionnaire=match.describes_project)]
+        by_keyword = self.smalltalk.by_keyword(question) or self.smalltalk.courtesy_in(question)
         if by_keyword is not None:
             return [self._smalltalk(inp, by_keyword)]
         self._record(inp, "none", text=question)
         return [self._fallback()]
+
+    def _remember(self, inp: Input, entry_id: str, question: str) -> None:
+        """Keep (in memory only) the question a user's last answer was for, so that a 👎 on it
+        can be shown beside the question."""
+        if not self.record:
+            return
+        remembered = self._last_question
+        remembered.pop(_key(inp.user), None)
+        remembered[_key(inp.user)] = (entry_id, question)
+        if len(remembered) > _REMEMBERED_QUESTIONS:
+            del remembered[next(iter(remembered))]
 
     def _smalltalk(self, inp: Input, intent: Intent) -> Reply:
         self._record(inp, "smalltalk")
@@ -330,14 +375,27 @@ class Conversation:
     # ----------------------------------------------------------------------------------------
     # Replies
 
-    def answer(self, entry: Entry) -> Reply:
-        """An entry as a reply: title, answer, source, "see also" and feedback buttons."""
-        related = [self.content.entries[r] for r in entry.related[:MAX_RELATED]]
-        rows = [(Button(f"➜ {r.title}", ENTRY + r.id),) for r in related]
-        rows.append((Button(self.content.message("btn_useful"), f"{FEEDBACK}+:{entry.id}"),
-                     Button(self.content.message("btn_not_useful"), f"{FEEDBACK}-:{entry.id}")))
+    def answer(self, entry: Entry, *, brief: bool = False,
+               questionnaire: bool = False) -> Reply:
+        """An entry as a reply: title, answer, source, "see also" and feedback buttons.
+
+        ``brief``: its first paragraph and a button to read the rest (one of two answers to
+        two questions in one). ``questionnaire``: the asker described their project, so the
+        questionnaire comes first among the buttons."""
+        message = self.content.message
+        text, _, rest = entry.answer.partition("\n\n")
+        if brief and rest:
+            rows = [(Button(message("btn_read_more"), ENTRY + entry.id),)]
+        else:
+            text = entry.answer
+            related = [self.content.entries[r] for r in entry.related[:MAX_RELATED]]
+            rows = [(Button(f"➜ {r.title}", ENTRY + r.id),) for r in related]
+        if questionnaire and self.interview is not None:
+            rows.insert(0, (Button(message("btn_diagnostic"), DIAGNOSTIC),))
+        rows.append((Button(message("btn_useful"), f"{FEEDBACK}+:{entry.id}"),
+                     Button(message("btn_not_useful"), f"{FEEDBACK}-:{entry.id}")))
         return Reply(
-            entry.answer,
+            text,
             title=entry.title,
             source=f"{self.content.message('source_prefix')} {entry.source_line()}",
             buttons=tuple(rows),
@@ -426,8 +484,10 @@ class Conversation:
         lines += ["", self.content.message("glossary_hint")]
         return Reply("\n".join(lines), kind="menu")
 
-    def _suggest(self, entry_ids: tuple[str, ...]) -> Reply:
+    def _suggest(self, entry_ids: tuple[str, ...], *, questionnaire: bool = False) -> Reply:
         rows = [(Button(self.content.entries[e].title, ENTRY + e),) for e in entry_ids]
+        if questionnaire and self.interview is not None:
+            rows.append((Button(self.content.message("btn_diagnostic"), DIAGNOSTIC),))
         rows.append((Button(self.content.message("btn_none_of_these"), NONE_OF_THESE),))
         return Reply(self.content.message("suggestions"), buttons=tuple(rows), kind="suggest")
 

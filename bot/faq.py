@@ -24,7 +24,6 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ import numpy
 from rapidfuzz import fuzz, process
 
 from .content import Entry
-from .text import Normalizer
+from .text import Normalizer, question_sentences
 
 _SHORTLIST = 60  # entries, by phrasing similarity, whose coverage is computed
 _CANDIDATES = 12  # entries re-ranked with rapidfuzz
@@ -44,7 +43,6 @@ _TYPO_MIN_LENGTH = 5  # shorter words are too easily "corrected" into another wo
 _TYPO_CUTOFF = 80  # rapidfuzz ratio: one edit in five letters
 
 _LONG_QUESTION = 12  # content words; longer messages are also ranked on their question part
-_SENTENCE_END = re.compile(r"(?<=[.?!…])\s+")
 
 Status = Literal["answer", "suggest", "none"]
 
@@ -83,6 +81,8 @@ class Match:
     status: Status
     ranking: tuple[Scored, ...]  # best first, at most _CANDIDATES
     suggestions: tuple[str, ...] = ()  # "Vouliez-vous dire…" choices when status is "suggest"
+    also: tuple[str, ...] = ()  # two questions in one: the entry answering the second one
+    describes_project: bool = False  # the asker describes their project: offer the questionnaire
 
     @property
     def entry_id(self) -> str | None:
@@ -287,16 +287,6 @@ class Matcher:
         if found is None:
             return None
         return self._surface[found[0]], found[1] / 100
-
-
-def question_sentences(text: str) -> str | None:
-    """The last one or two sentences ending with "?" of a message of several sentences (its
-    last sentence if none does); None for a single sentence."""
-    sentences = [s for s in _SENTENCE_END.split(text.strip()) if s.strip()]
-    if len(sentences) < 2:
-        return None
-    questions = [s for s in sentences if s.rstrip().endswith("?")]
-    return " ".join(questions[-2:]) if questions else sentences[-1]
 
 
 def decide(ranking: tuple[Scored, ...], tuning: Tuning = DEFAULT_TUNING) -> Match:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .territory import Department, Region, Territories
-from .text import fold
+from .text import fold, question_sentences
 from .yamlfile import LineDict
 
 if TYPE_CHECKING:  # bot.content imports this module
@@ -29,6 +29,7 @@ _BEFORE_NAME = frozenset(
     "departement dept ville commune agglo metropole".split())
 _CODE = re.compile(r"\b(?:dans le|le|du|en|departement|dept|dpt|dep)\s+(\d{2,3}|2a|2b)\b")
 _POSTAL = re.compile(r"\b(\d{5})\b")
+_SHORT = 8  # words: "ptce en guadeloupe ?" asks what is there without saying "y a-t-il"
 _MAX_WORDS = 5  # longest place name, in words ("Provence Alpes Cote d Azur")
 _AMBIGUOUS_REGION_NAMES = frozenset({"centre"})  # "centre de formation", "centre social"
 
@@ -84,10 +85,13 @@ class Places:
     """Finds places in messages and the poles of a region."""
 
     def __init__(self, territories: Territories, cities: dict[str, str],
-                 poles: tuple[Pole, ...], triggers: tuple[str, ...]) -> None:
+                 poles: tuple[Pole, ...], triggers: tuple[str, ...],
+                 list_words: tuple[str, ...] = ()) -> None:
         self.territories = territories
         self.poles = poles
+        self.cards = frozenset(p.entry for p in poles if p.entry)  # entries about one pole
         self._triggers = tuple(f" {fold(t)} " for t in triggers if fold(t))
+        self._list_words = tuple(f" {fold(t)} " for t in list_words if fold(t))
         # folded name -> (level, place); level 0 city, 1 department, 2 region: the most precise
         # wins when a message names several ("au nord de Lyon").
         self._names: dict[str, tuple[int, Place]] = {}
@@ -108,11 +112,20 @@ class Places:
 
     def asked(self, text: str) -> Place | None:
         """The place of a "near me" question, or None when the message names no place or
-        does not ask what exists or who helps there."""
-        folded = f" {fold(text)} "
-        if not any(t in folded for t in self._triggers):
+        does not ask what exists or who helps there. In a message of several sentences, the
+        asking is looked for in its question ("J'ai vu une affiche près de chez moi. Les
+        citoyens peuvent-ils participer ?" is not a "near me" question)."""
+        asking = f" {fold(question_sentences(text) or text)} "
+        short = len(asking.split()) <= _SHORT and any(w in asking for w in (" ptce ", " pole"))
+        if not short and not any(t in asking for t in self._triggers):
             return None
         return self.find(text)
+
+    def asks_for_list(self, text: str) -> bool:
+        """Whether a "near me" question asks for several poles or for help, rather than about
+        one pole ("qui peut m'aider dans la Drôme" vs "le pôle de Romans, c'est un PTCE ?")."""
+        folded = f" {fold(text)} "
+        return any(w in folded for w in self._list_words)
 
     def find(self, text: str) -> Place | None:
         """The most precise place ``text`` names (city, then department, then region)."""
@@ -129,10 +142,12 @@ class Places:
                 found.append((1, match.start(), Place(department.label(), department.region,
                                                       department)))
         words = folded.split()
+        covered = 0  # words up to here belong to a longer name found ("centre val de loire")
         for start in range(len(words)):
             for size in range(min(_MAX_WORDS, len(words) - start), 0, -1):
-                name = " ".join(words[start:start + size])
-                hit = self._names.get(name)
+                if start + size <= covered:
+                    break
+                hit = self._names.get(" ".join(words[start:start + size]))
                 if hit is None:
                     continue
                 level, place = hit
@@ -140,6 +155,7 @@ class Places:
                                                 _BEFORE_NAME):
                     continue
                 found.append((level, start, place))
+                covered = start + size
                 break
         return min(found, key=lambda f: (f[0], f[1]))[2] if found else None
 
@@ -171,10 +187,11 @@ def read_places(c: Checker, knowledge: Path, territories: Territories | None,
     """The places and poles, checked (unknown department, region, source or entry → the
     file's line)."""
     cities = _read_cities(c, knowledge / "cities.yaml", territories)
-    poles, triggers = _read_poles(c, knowledge / "poles.yaml", territories, sources, entries)
+    poles, triggers, list_words = _read_poles(c, knowledge / "poles.yaml", territories,
+                                              sources, entries)
     if territories is None:
         return None
-    return Places(territories, cities, poles, triggers)
+    return Places(territories, cities, poles, triggers, list_words)
 
 
 def _read_cities(c: Checker, path: Path, territories: Territories | None) -> dict[str, str]:
@@ -205,11 +222,13 @@ _POLE_KEYS = {"name", "aliases", "carrier", "departments", "place", "region", "s
 
 def _read_poles(c: Checker, path: Path, territories: Territories | None,
                 sources: dict[str, str], entries: dict[str, Entry]
-                ) -> tuple[tuple[Pole, ...], tuple[str, ...]]:
+                ) -> tuple[tuple[Pole, ...], tuple[str, ...], tuple[str, ...]]:
     data = c.mapping(c.read(path), 1, "pôles")
     if data is None:
-        return (), ()
+        return (), (), ()
+    c.known_keys(data, {"triggers", "list_words", "poles"}, "pôles")
     triggers = c.texts(data, "triggers", "pôles", minimum=1)
+    list_words = c.texts(data, "list_words", "pôles", required=False)
     poles = []
     for line, item in c.items(data, "poles", "pôles"):
         raw = c.mapping(item, line, "pôle")
@@ -242,7 +261,7 @@ def _read_poles(c: Checker, path: Path, territories: Territories | None,
         poles.append(Pole(name, region, departments, tuple(pole_sources),
                           c.text(raw, "place", what, required=False), entry,
                           c.text(raw, "note", what, required=False)))
-    return tuple(poles), triggers
+    return tuple(poles), triggers, list_words
 
 
 def _read_pole_source(c: Checker, raw: LineDict, what: str,

@@ -128,6 +128,19 @@ class SmallTalk:
                 return self.intent(intent_id)
         return None
 
+    def courtesy_in(self, text: str) -> Intent | None:
+        """Thanks or goodbye said in a longer message that asks nothing ("Merci, c'est très
+        clair. Je reviendrai vers vous. Excellente soirée !"): for a message nothing else
+        answered."""
+        if "?" in text:
+            return None
+        joined = f" {self._normalize(text)} "
+        for intent_id in ("thanks", "goodbye"):
+            if any(f" {p} " in joined for p, i in self._patterns.items() if i.id == intent_id
+                   and len(p) > 3):
+                return self.intent(intent_id)
+        return None
+
     def by_keyword(self, text: str) -> Intent | None:
         """An intent one of whose keywords a short message contains (e.g. an insult)."""
         words = fold(text).split()

@@ -94,6 +94,10 @@ class Store:
         if "feedback" not in self.db.table_names():
             self.db["feedback"].create(
                 {"id": int, "ts": str, "channel": str, "entry_id": str, "useful": int}, pk="id")
+        if "feedback_reasons" not in self.db.table_names():
+            # What was wrong with an answer, after a 👎 (no user kept).
+            self.db["feedback_reasons"].create(
+                {"id": int, "ts": str, "channel": str, "entry_id": str, "reason": str}, pk="id")
         if "users" not in self.db.table_names():
             self.db["users"].create(
                 {"channel": str, "user_id": str, "active": int, "first_seen": str,
@@ -172,6 +176,17 @@ class Store:
         """Count one 👍 (``useful``) or 👎 on an entry; who gave it is not kept."""
         self.db["feedback"].insert(
             {"ts": now(), "channel": channel, "entry_id": entry_id, "useful": int(useful)})
+
+    def record_feedback_reason(self, channel: str, entry_id: str, reason: str) -> None:
+        """Count why a 👎 was given on an entry (wrong, incomplete, unclear)."""
+        self.db["feedback_reasons"].insert(
+            {"ts": now(), "channel": channel, "entry_id": entry_id, "reason": reason})
+
+    def feedback_reasons(self) -> list[dict[str, Any]]:
+        """Why answers were disliked: count per entry and reason, the most frequent first."""
+        return list(self.db.query(
+            "SELECT entry_id, reason, COUNT(*) AS n FROM feedback_reasons "
+            "GROUP BY entry_id, reason ORDER BY n DESC, entry_id"))
 
     def feedback(self) -> list[dict[str, Any]]:
         """👍 and 👎 counts per entry, the most disliked first."""

@@ -147,3 +147,16 @@ def _expand(words: list[str], sms: Mapping[str, list[str]]) -> list[str]:
     for word in words:
         out.extend(sms.get(word, (word,)))
     return out
+
+
+_SENTENCE_END = re.compile(r"(?<=[.?!…])\s+")
+
+
+def question_sentences(text: str) -> str | None:
+    """The last one or two sentences ending with "?" of a message of several sentences (its
+    last sentence if none does); None for a single sentence."""
+    sentences = [s for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+    if len(sentences) < 2:
+        return None
+    questions = [s for s in sentences if s.rstrip().endswith("?")]
+    return " ".join(questions[-2:]) if questions else sentences[-1]
