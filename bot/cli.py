@@ -19,11 +19,11 @@ from pathlib import Path
 
 from . import config as config_module
 from . import content as content_module
-from . import leads, logs, outbox
+from . import leads, logs, outbox, semantic
 from . import stats as stats_module
 from .channels import console
-from .conversation import Conversation
-from .replies import Input, User
+from .conversation import ENTRY, Conversation
+from .replies import Input, Reply, User
 from .store import Store
 
 TOKEN_VARIABLE = "TELEGRAM_BOT_TOKEN"
@@ -78,6 +78,10 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="valider les fichiers YAML du contenu")
     p.set_defaults(func=_check)
+
+    p = sub.add_parser("embed", help="calculer les vecteurs sémantiques des fiches et les "
+                                     "enregistrer à côté du contenu (après une modification)")
+    p.set_defaults(func=_embed)
 
     p = sub.add_parser("unanswered", help="questions restées sans réponse, les plus fréquentes "
                                           "d'abord")
@@ -192,7 +196,7 @@ def _ask(args: argparse.Namespace) -> int:
             sys.stderr.write("Donnez une question, ou --batch FICHIER.\n")
             return 2
         replies = conversation.handle(Input(user, text=args.question))
-        print("\n\n".join(r.plain() for r in replies))
+        print("\n\n".join(_shown(r) for r in replies))
         return 0
     if args.batch == "-":
         lines = sys.stdin
@@ -208,9 +212,32 @@ def _ask(args: argparse.Namespace) -> int:
             if not question:
                 continue
             replies = conversation.handle(Input(user, text=question))
-            reply = "\n\n".join(r.plain() for r in replies)
-            print(json.dumps({"question": question, "reply": reply}, ensure_ascii=False))
+            print(json.dumps(batch_line(question, replies), ensure_ascii=False))
     return 0
+
+
+def _shown(reply: Reply) -> str:
+    """A reply as a user sees it: its text, then the choices it offers, numbered."""
+    choices = _choices(reply)
+    if reply.kind != "suggest" or not choices:
+        return reply.plain()
+    return "\n".join([reply.plain(), *(f"  {n}. {c}" for n, c in enumerate(choices, 1))])
+
+
+def _choices(reply: Reply) -> list[str]:
+    """The entries a "Vouliez-vous dire…" reply offers (not its "none of these" button)."""
+    return [b.label for row in reply.buttons for b in row if b.data.startswith(ENTRY)]
+
+
+def batch_line(question: str, replies: list[Reply]) -> dict[str, object]:
+    """One line of ``ask --batch``: what the user sees, and what the assistant decided."""
+    first = replies[0] if replies else Reply("")
+    status = {"answer": "answer", "local": "answer", "suggest": "suggest",
+              "smalltalk": "smalltalk"}.get(first.kind, "none")
+    return {"question": question, "reply": "\n\n".join(r.plain() for r in replies),
+            "status": status, "entry": first.entry_id or (
+                f"local:{first.intent}" if first.kind == "local" else None),
+            "choices": _choices(first) if first.kind == "suggest" else []}
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -250,6 +277,30 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _embed(args: argparse.Namespace) -> int:
+    """Write ``knowledge/embeddings.npz`` for the current content: the vectors shipped with it,
+    so that no start computes them. Texts already embedded are reused."""
+    model = semantic.load_model()
+    if model is None:
+        sys.stderr.write("Le modèle sémantique ne peut pas être chargé sur cette machine.\n")
+        return 1
+    try:
+        content = content_module.load()
+    except content_module.ContentError as exc:
+        sys.stderr.write(f"Le contenu YAML est invalide :\n{exc}\n")
+        return 2
+    entries = list(content.entries.values())
+    path = semantic.shipped_cache_path()
+    known = semantic.read_vectors(path) if path.exists() else {}
+    texts = semantic.passages(entries)
+    missing = [t for t in texts if t not in known]
+    print(f"{len(texts)} textes, {len(missing)} à calculer (environ {len(missing) * 0.04:.0f} s)…")
+    known.update(semantic.embed_passages(model, missing))
+    semantic.save_vectors(path, {t: known[t] for t in texts})
+    print(f"Vecteurs enregistrés : {path}")
+    return 0
+
+
 def _unanswered(args: argparse.Namespace) -> int:
     store = Store()
     rows = store.unanswered(args.limit)
@@ -267,9 +318,6 @@ def _unanswered(args: argparse.Namespace) -> int:
             print(f"{row['n']:>5}  {row['entry_id']} : {labels.get(row['reason'], row['reason'])}")
     return 0
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())
 
 
 # --------------------------------------------------------------------------------------------
@@ -386,3 +434,7 @@ def _stats(args: argparse.Namespace) -> int:
             return 2
         print(f"Graphique enregistré dans {target}.")
     return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -84,7 +84,8 @@ class Conversation:
         model = load_model()
         semantic = None if model is None else SemanticIndex.build(
             list(self.content.entries.values()), Embedder(model))
-        self.retriever = Retriever(self.matcher, semantic, steering=self.content.steering)
+        self.retriever = Retriever(self.matcher, semantic, steering=self.content.steering,
+                                   themes={e.id: e.theme for e in self.content.entries.values()})
         self._last_question: dict[str, tuple[str, str]] = {}  # user -> (entry id, question)
         self.smalltalk = SmallTalk(self.content.smalltalk, self.content.out_of_scope, normalizer)
         self.interview = self.advisers = self.handoff = self.coordinations = None

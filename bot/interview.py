@@ -20,6 +20,7 @@ from .replies import Attachment, Button, Reply
 from .results import AnswerLine, Result
 from .store import Store
 from .territory import Territories, parse_department
+from .text import fold
 
 RECAP = "__recap__"
 MAX_FAILURES = 3
@@ -214,7 +215,14 @@ class Interview:
         if session is None:
             return [Reply(self.m["no_session"], kind="error")]
         question = self.dialog.question(session.current or "")
-        if question is None or question.type in (SINGLE, MULTI):
+        if question is not None and question.type in (SINGLE, MULTI):
+            option = typed_option(question, text)
+            if option is None:
+                return self._interlude(session, faq, text)
+            if question.type == SINGLE:
+                return self._answer(session, question, option)
+            return [self._toggle(session, question, option)]
+        if question is None:
             return self._interlude(session, faq, text)
         if question.type == TEXT:
             if len(text) > question.max_length:
@@ -571,3 +579,13 @@ def _short(text: str) -> str:
     """A question without its instructions: up to its question mark."""
     end = text.find("?")
     return text[: end + 1] if end >= 0 else text
+
+
+def typed_option(question: Question, text: str) -> str | None:
+    """The option a user typed instead of pressing its button: its number in the list (as
+    the console shows it) or its label; None for anything else (a question, then)."""
+    typed = text.strip()
+    if typed.isdigit() and 1 <= int(typed) <= len(question.options):
+        return question.options[int(typed) - 1].id
+    folded = fold(typed.removeprefix("✅"))
+    return next((o.id for o in question.options if folded and fold(o.label) == folded), None)

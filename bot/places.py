@@ -199,10 +199,7 @@ def _read_cities(c: Checker, path: Path, territories: Territories | None) -> dic
     cities: dict[str, str] = {}
     if data is None:
         return cities
-    for line, item in c.items(data, "cities", "villes"):
-        raw = c.mapping(item, line, "ville")
-        if raw is None:
-            continue
+    for raw, _ in c.records(data, "cities", "ville"):
         c.known_keys(raw, {"name", "department"}, "ville")
         name = c.text(raw, "name", "ville")
         code = c.text(raw, "department", f"ville « {name} »")
@@ -230,10 +227,7 @@ def _read_poles(c: Checker, path: Path, territories: Territories | None,
     triggers = c.texts(data, "triggers", "pôles", minimum=1)
     list_words = c.texts(data, "list_words", "pôles", required=False)
     poles = []
-    for line, item in c.items(data, "poles", "pôles"):
-        raw = c.mapping(item, line, "pôle")
-        if raw is None:
-            continue
+    for raw, _ in c.records(data, "poles", "pôle"):
         name = c.text(raw, "name", "pôle")
         what = f"pôle « {name} »"
         c.known_keys(raw, _POLE_KEYS, what)

@@ -37,7 +37,7 @@ class Policy:
 
     lexical_sure: float = 0.55  # lexical score that answers when the semantic top agrees
     semantic_sure: float = 0.86  # semantic score that answers when the lexical top agrees
-    lexical_strong: float = 0.75  # lexical score that answers with the semantic top-3 agreeing
+    lexical_strong: float = 0.85  # lexical score that answers with the semantic top-3 agreeing
     lexical_exact: float = 0.90  # lexical score that answers alone, given a clear margin
     lexical_margin: float = 0.10
     semantic_alone: float = 0.91  # semantic score that answers with the lexical top-3 agreeing
@@ -68,11 +68,13 @@ class Retriever:
     """Lexical and semantic retrieval fused into one decision."""
 
     def __init__(self, matcher: Matcher, semantic: SemanticIndex | None = None,
-                 policy: Policy = DEFAULT_POLICY, steering: Steering | None = None) -> None:
+                 policy: Policy = DEFAULT_POLICY, steering: Steering | None = None,
+                 themes: dict[str, str] | None = None) -> None:
         self.matcher = matcher
         self.semantic = semantic
         self.policy = policy
         self.steering = steering
+        self.themes = themes or {}  # entry id -> theme id
 
     @property
     def semantic_ready(self) -> bool:
@@ -120,7 +122,27 @@ class Retriever:
                     and match.entry_id in (None, first.entry_id, second.entry_id)):
                 match = Match("answer", _first(first.entry_id, match.ranking),
                               also=(second.entry_id,))
-        return replace(match, describes_project=signals.reading.describes_project)
+        reading = signals.reading
+        if match.status == "suggest" and reading.project_entry in match.suggestions:
+            # Hesitating about a described project: the questionnaire entry settles it.
+            match = Match("answer", _first(str(reading.project_entry), match.ranking))
+        elif match.status == "suggest" and self._siblings(signals, match.suggestions[:2]):
+            # Two entries of one theme that both retrievers rank high ("combien d'objectifs ?":
+            # the three general ones and the nine principal ones): both answer, briefly.
+            first, second = match.suggestions[:2]
+            match = Match("answer", _first(first, match.ranking), also=(second,))
+        return replace(match, describes_project=reading.describes_project)
+
+    def _siblings(self, signals: Signals, entry_ids: tuple[str, ...]) -> bool:
+        """Two entries of the same theme, both in the top three of both retrievers."""
+        if len(entry_ids) != 2 or not signals.semantic:
+            return False
+        top = ({s.entry_id for s in signals.lexical[:3]}
+               & {s.entry_id for s in signals.semantic[:3]})
+        first, second = entry_ids
+        return (first in top and second in top
+                and self.themes.get(first) is not None
+                and self.themes.get(first) == self.themes.get(second))
 
     def decide(self, signals: Signals) -> Match:
         """The decision from both rankings (see the module's docstring)."""

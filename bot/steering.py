@@ -33,14 +33,17 @@ class Reading:
 
     preferred: tuple[str, ...] = ()  # entries written for them
     describes_project: bool = False  # then the questionnaire is offered
+    project_entry: str | None = None  # settles a hesitation about a described project
 
 
 class Steering:
     """Recognises personas and project descriptions in messages."""
 
-    def __init__(self, personas: tuple[Persona, ...], project_words: tuple[str, ...]) -> None:
+    def __init__(self, personas: tuple[Persona, ...], project_words: tuple[str, ...],
+                 project_entry: str | None = None) -> None:
         self.personas = personas
         self._project_words = tuple(fold(w) for w in project_words if fold(w))
+        self.project_entry = project_entry
 
     def read(self, text: str, about_ptce: bool) -> Reading:
         """The entries to prefer for ``text``; ``about_ptce``: the message speaks of PTCE (a
@@ -51,7 +54,7 @@ class Steering:
         for persona in self.personas:
             if any(f" {w} " in folded for w in persona.words):
                 preferred += [e for e in persona.entries if e not in preferred]
-        return Reading(tuple(preferred), project)
+        return Reading(tuple(preferred), project, self.project_entry if project else None)
 
 
 def read_steering(c: Checker, path: Path, entries: dict[str, Entry]) -> Steering | None:
@@ -74,7 +77,11 @@ def read_steering(c: Checker, path: Path, entries: dict[str, Entry]) -> Steering
                                 ids))
     project = c.mapping(data.get("project"), data.line_of("project"), "project")
     words: tuple[str, ...] = ()
+    entry = None
     if project is not None:
-        c.known_keys(project, {"words"}, "project")
+        c.known_keys(project, {"words", "entry"}, "project")
         words = c.texts(project, "words", "project", minimum=1)
-    return Steering(tuple(personas), words)
+        entry = c.text(project, "entry", "project", required=False) or None
+        if entry is not None and entry not in entries:
+            c.error(project.line_of("entry"), f"project : fiche inconnue « {entry} »")
+    return Steering(tuple(personas), words, entry)

@@ -3,6 +3,7 @@ the fake Telegram server."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,6 +18,15 @@ from bot.store import Store
 from fake_telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session", autouse=True)
+def semantic_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Vectors computed for edited content go to a temporary folder, not the home's cache
+    (subprocesses inherit it)."""
+    folder = tmp_path_factory.mktemp("semantic-cache")
+    os.environ["PTCE_CACHE_DIR"] = str(folder)
+    return folder
 
 
 @pytest.fixture(scope="session")

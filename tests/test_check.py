@@ -52,6 +52,33 @@ def test_a_duplicate_id_names_both_places(content_copy):
                for p in problems), problems
 
 
+def test_a_pole_outside_its_region_or_with_an_unknown_card_is_reported(content_copy):
+    path = content_copy / "knowledge" / "poles.yaml"
+    line = _edit(path, '    departments: ["26"]\n', '    departments: ["29"]\n')
+    entry_line = _edit(path, "entry: ex-pole-sud-archer", "entry: ex-disparu")
+    problems = _problems(content_copy)
+    assert f"{path}:{line}: pôle « Pôle Sud Archer » : département « 29 » inconnu ou hors de " \
+           "la région" in problems, problems
+    assert f"{path}:{entry_line}: pôle « Pôle Sud Archer » : fiche inconnue « ex-disparu »" \
+           in problems, problems
+
+
+def test_a_city_in_an_unknown_department_is_reported(content_copy):
+    path = content_copy / "knowledge" / "cities.yaml"
+    line = _edit(path, '\n  - {name: Lyon, department: "69"}',
+                 '\n  - {name: Lyon, department: "699"}') + 1
+    assert f"{path}:{line}: ville « Lyon » : département inconnu « 699 »" \
+        in _problems(content_copy)
+
+
+def test_a_persona_pointing_to_an_unknown_entry_is_reported(content_copy):
+    path = content_copy / "knowledge" / "personas.yaml"
+    line = _edit(path, "entries: [membres-entreprises-classiques]",
+                 "entries: [membres-entreprises]")
+    assert f"{path}:{line}: profil « entreprise » : fiche inconnue « membres-entreprises »" \
+        in _problems(content_copy)
+
+
 def test_a_broken_related_link_is_reported(content_copy):
     path = content_copy / "knowledge" / "faq" / "definition.yaml"
     _edit(path, "related: [", "related: [entree-inexistante, ")

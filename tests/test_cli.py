@@ -53,6 +53,39 @@ def test_ask_batch_prints_one_json_object_per_question(tmp_path):
     assert lines[2]["reply"].startswith("Bonjour")
 
 
+def test_ask_batch_says_what_was_decided_and_shows_the_choices(tmp_path):
+    questions = tmp_path / "questions.txt"
+    questions.write_text("quel statut juridique pour un ptce ?\nptce état\nbjr merci bcp\n"
+                         "azeqsd\n", encoding="utf-8")
+    result = run("ask", "--batch", str(questions))
+    answer, choices, thanks, nothing = [json.loads(x) for x in result.stdout.splitlines()]
+    assert answer["status"] == "answer" and answer["entry"] == "def-statut-juridique"
+    assert answer["reply"].startswith("Quelle forme juridique pour un PTCE ?")
+    assert choices["status"] == "suggest" and choices["entry"] is None
+    assert len(choices["choices"]) == 3 and all("État" in c for c in choices["choices"])
+    assert "Aucune de ces questions" not in choices["choices"]
+    assert thanks["status"] == "smalltalk"
+    assert nothing["status"] == "none" and nothing["choices"] == []
+
+
+def test_ask_prints_the_choices_a_user_would_see():
+    result = run("ask", "ptce état")
+    assert "Vouliez-vous dire :" in result.stdout
+    assert "  1. " in result.stdout and "  3. " in result.stdout
+
+
+def test_unanswered_shows_why_answers_were_disliked(db_env):
+    from bot.store import Store
+
+    store = Store(db_env["PTCE_DB"])
+    store.record_unanswered("c koi un ptce", "c koi un ptce", "👎 Incomplète → def-ptce")
+    store.record_feedback_reason("telegram", "def-ptce", "incomplete")
+    store.db.close()
+    result = run("unanswered", env=db_env)
+    assert "[👎 Incomplète → def-ptce]  c koi un ptce" in result.stdout
+    assert "def-ptce : incomplète" in result.stdout
+
+
 def test_ask_batch_reads_standard_input():
     result = run("ask", "--batch", "-", stdin="un GE peut il etre un ptce\n")
     (line,) = [json.loads(x) for x in result.stdout.splitlines()]

@@ -246,6 +246,19 @@ def test_a_free_question_is_answered_then_the_question_is_asked_again(founder):
     assert replies[-1].kind == "question" and founder.current == "ess_count"
 
 
+@pytest.mark.parametrize("typed", ["3", "de 2 à 4", "De 2 a 4"])
+def test_an_option_typed_instead_of_pressed_answers_the_question(founder, typed):
+    """Its number in the list (as the console shows it) or its label, typed after a message
+    without buttons ("❔ Pourquoi ?"), answers the pending question, not the FAQ."""
+    founder.start()
+    founder.answer({**POLE_SUD_ARCHER, "ess_count": None})
+    founder.press("❔ Pourquoi ?")
+    founder.type(typed)
+    assert founder.current == "initiator"
+    session = founder.conversation.interview.session("test:founder")
+    assert session.answers["ess_count"] == "two_four"
+
+
 def test_an_invalid_number_is_explained_and_asked_again(founder):
     founder.start()
     founder.answer({**POLE_SUD_ARCHER, "members_total": None})

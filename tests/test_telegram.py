@@ -213,6 +213,22 @@ async def test_feedback_is_stored_and_its_buttons_go_away(bot):
     assert bot.store.feedback() == [{"entry_id": "def-ptce", "up": 1, "down": 0}]
 
 
+async def test_a_thumbs_down_asks_what_was_wrong_with_buttons(bot):
+    [answer] = await bot.say(LEA, "c koi un ptce")
+    query = bot.fake.press(LEA, "👎 Pas utile")
+    edited, why = await bot.fake.replies(LEA.id, after=len(bot.fake.sent), count=2)
+    assert edited.method == "editMessageReplyMarkup" and edited.message_id == answer.message_id
+    assert "👎 Pas utile" not in edited.labels
+    assert bot.fake.answered_callbacks[query]["text"] == "Merci, c'est noté."
+    assert why.labels == ["Pas la bonne réponse", "Incomplète", "Pas claire"]
+    query = bot.fake.press(LEA, "Pas claire")
+    [gone] = await bot.fake.replies(LEA.id, after=len(bot.fake.sent))
+    assert gone.method == "editMessageReplyMarkup" and gone.labels == []
+    assert bot.fake.answered_callbacks[query]["text"].startswith("Merci, c'est noté")
+    assert bot.store.feedback_reasons() == [{"entry_id": "def-ptce", "reason": "unclear",
+                                             "n": 1}]
+
+
 async def test_a_stale_button_gets_a_polite_answer(bot):
     [answer] = await bot.say(LEA, "c koi un ptce")
     before = len(bot.fake.sent)
