@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from .faq import Match, Matcher, Scored, decide
 from .semantic import SemanticIndex
 from .steering import Reading, Steering
-from .text import _SENTENCE_END, question_sentences
+from .text import question_sentences, sentences
 
 _RRF_K = 10  # rank fusion constant (results were the same for k from 1 to 60)
 _CANDIDATES = 12
@@ -202,8 +202,7 @@ def two_questions(text: str) -> tuple[str, str] | None:
     Two sentences ending with "?" are two questions. Otherwise the message is cut once at
     "et" / "ou": when the first part is a short subject sharing the rest's predicate ("un GE
     ou un GIE c un ptce ?"), it gets the predicate too ("un GE c un ptce ?")."""
-    sentences = [s for s in _SENTENCE_END.split(text.strip()) if s.strip()]
-    asked = [s for s in sentences if s.rstrip().endswith("?")]
+    asked = [s for s in sentences(text) if s.rstrip().endswith("?")]
     if len(asked) >= 2:
         return asked[-2], asked[-1]
     question = asked[0] if asked else text.strip()

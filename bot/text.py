@@ -152,11 +152,16 @@ def _expand(words: list[str], sms: Mapping[str, list[str]]) -> list[str]:
 _SENTENCE_END = re.compile(r"(?<=[.?!…])\s+")
 
 
+def sentences(text: str) -> list[str]:
+    """The sentences of ``text``, cut after ``.``, ``?``, ``!`` or ``…``."""
+    return [s for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+
+
 def question_sentences(text: str) -> str | None:
     """The last one or two sentences ending with "?" of a message of several sentences (its
     last sentence if none does); None for a single sentence."""
-    sentences = [s for s in _SENTENCE_END.split(text.strip()) if s.strip()]
-    if len(sentences) < 2:
+    found = sentences(text)
+    if len(found) < 2:
         return None
-    questions = [s for s in sentences if s.rstrip().endswith("?")]
-    return " ".join(questions[-2:]) if questions else sentences[-1]
+    questions = [s for s in found if s.rstrip().endswith("?")]
+    return " ".join(questions[-2:]) if questions else found[-1]
