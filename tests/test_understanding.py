@@ -48,6 +48,16 @@ def test_a_project_described_before_the_question_gets_the_questionnaire(conversa
     assert "🧭 Mon projet est-il un PTCE ?" in labels(reply)
 
 
+def test_a_very_long_message_is_answered_on_the_question_at_its_end(ask):
+    context = ("Nous sommes une association d'insertion installée depuis quinze ans dans une "
+               "vallée rurale, avec une recyclerie, un atelier vélo et une cantine solidaire, "
+               "et nous travaillons déjà avec la mairie, deux entreprises du bâtiment et le "
+               "lycée agricole sur des chantiers communs depuis plusieurs années. ")
+    reply = ask(context * 3 + "Quelle forme juridique faut-il donner au PTCE ?")
+    assert reply.kind == "answer", labels(reply)
+    assert reply.entry_id == "def-statut-juridique"
+
+
 def test_two_questions_in_one_get_both_answers_briefly(conversation):
     replies = conversation.handle(Input(ALICE, text="un GE ou un GIE c un ptce ?"))
     assert [r.entry_id for r in replies] == ["non-groupement-employeurs", "non-gie"]
