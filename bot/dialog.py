@@ -105,6 +105,8 @@ class Criterion:
     source: str
     texts: dict[str, str]  # status -> one-line explanation
     next_step: str
+    requires: tuple[str, ...] = ()  # questions without whose answer it cannot be met
+    next_step_unless: Condition | None = None  # answers that make the next step pointless
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,8 @@ class Objective:
     general: str  # label of its general objective
     strength: str  # a sentence when it is a strength
     next_step: str  # a concrete next step when it is among the weakest
+    criterion: str = ""  # the criterion of article 9 it deepens: met gives at least 50/100
+    next_step_unless: Condition | None = None  # answers that make the next step pointless
 
 
 @dataclass(frozen=True)
@@ -201,8 +205,9 @@ _QUESTION_KEYS = {"id", "section", "type", "text", "why", "options", "when", "mi
                   "max_length", "optional", "informative", "criteria", "profile", "note"}
 _OPTION_KEYS = {"id", "label", "criteria", "profile", "stop", "note", "min", "max", "exclusive"}
 _CRITERION_KEYS = {"id", "label", "level", "combine", "quote", "source", "met", "partial",
-                   "missing", "next_step"}
-_OBJECTIVE_KEYS = {"id", "label", "general", "strength", "next_step"}
+                   "missing", "next_step", "requires", "next_step_unless"}
+_OBJECTIVE_KEYS = {"id", "label", "general", "strength", "next_step", "criterion",
+                   "next_step_unless"}
 _RULE_KEYS = {"id", "text", "when"}
 REQUIRED_DIALOG_MESSAGES = (
     "start", "resume_offer", "paused", "resumed", "why_none", "invalid_choice",
@@ -210,7 +215,10 @@ REQUIRED_DIALOG_MESSAGES = (
     "too_many_failures", "recap", "stale", "finished", "restart", "faq_then_resume",
     "multi_hint", "no_session", "result_criteria", "result_stage", "result_eligibility",
     "result_strengths", "result_next_steps", "result_chart_caption", "result_report_caption",
-    "first_question", "unexamined", "stopped_next_step", "btn_back", "btn_why", "btn_pause",
+    "first_question", "unexamined", "unconfirmed", "stopped_next_step", "hint_partial",
+    "hint_missing", "hint_unexamined", "maturity_unexamined", "eligibility_yes",
+    "eligibility_no", "eligibility_check", "eligibility_definition", "eligibility_unexamined",
+    "why_criterion", "editing", "btn_back", "btn_why", "btn_pause",
     "btn_validate", "btn_skip",
     "btn_retry", "btn_resume", "btn_restart", "btn_result", "btn_contact",
     "adviser_ask_structure", "adviser_menu", "adviser_ask_project", "adviser_no_sessions",
@@ -263,6 +271,8 @@ def read_dialog(c: Checker, path: Path) -> Dialog | None:
         unfed += unfed_options
     maturity = _read_rules(c, top, "maturity", known)
     eligibility = _read_rules(c, top, "eligibility", known)
+    criteria = _read_step_conditions(c, top, "criteria", criteria, known)
+    objectives = _read_step_conditions(c, top, "objectives", objectives, known)
     dialog = Dialog(version, title, intro, tuple(questions), tuple(criteria),
                     tuple(objectives), verdicts, tuple(maturity), tuple(eligibility), messages)
     _check_reachability(c, dialog, top)
@@ -505,6 +515,32 @@ def _check_question_refs(c: Checker, question: Question, raw: LineDict, known: _
                   if not option.effect.feeds and not question.informative]
 
 
+def _read_step_conditions(c: Checker, top: LineDict, key: str, items: list[Any],
+                          known: _Known) -> list[Any]:
+    """The parts of criteria and objectives that refer to questions and criteria, read once
+    the questions are known: ``next_step_unless``, ``requires``, ``criterion``."""
+    out = []
+    for item, raw in zip(items, _raw_items(top, key), strict=False):
+        what = f"{'critère' if key == 'criteria' else 'objectif'} « {item.id} »"
+        changes: dict[str, Any] = {}
+        if "next_step_unless" in raw:
+            changes["next_step_unless"] = _read_condition(
+                c, raw["next_step_unless"], raw.line_of("next_step_unless"), what, known)
+        if "requires" in raw:
+            required = raw["requires"] if isinstance(raw["requires"], list) else [raw["requires"]]
+            for qid in required:
+                if known.dialog.question(str(qid)) is None:
+                    c.error(raw.line_of("requires"), f"{what} : question « {qid} » inconnue")
+            changes["requires"] = tuple(str(q) for q in required)
+        if "criterion" in raw:
+            cid = str(raw["criterion"])
+            if not known.criterion(cid):
+                c.error(raw.line_of("criterion"), f"{what} : critère « {cid} » inconnu")
+            changes["criterion"] = cid
+        out.append(replace(item, **changes))
+    return out
+
+
 def _read_rules(c: Checker, top: LineDict, key: str, known: _Known) -> list[Rule]:
     out = []
     for raw, what in c.records(top, key, key):
@@ -518,7 +554,8 @@ def _read_rules(c: Checker, top: LineDict, key: str, known: _Known) -> list[Rule
 def _conditions(dialog: Dialog) -> list[Condition]:
     """Every condition of the questionnaire, nested ones included."""
     roots = [q.when for q in dialog.questions] + [r.when for r in dialog.maturity] + \
-            [r.when for r in dialog.eligibility]
+            [r.when for r in dialog.eligibility] + \
+            [k.next_step_unless for k in (*dialog.criteria, *dialog.objectives)]
     out: list[Condition] = []
     stack = [r for r in roots if r is not None]
     while stack:
@@ -604,3 +641,8 @@ def _walk(condition: Condition) -> list[Condition]:
             out.append(cond)
         stack.extend(cond.parts)
     return out
+
+
+def questions_of(condition: Condition | None) -> set[str]:
+    """The questions a condition looks at."""
+    return {c.question for c in _walk(condition)} if condition is not None else set()

@@ -114,6 +114,7 @@ class Interview:
         # How a deep link is written: the Telegram channel sets "https://t.me/<bot>?start=".
         self.link_base = "/start "
         self.m = dialog.messages
+        self.total = logic.longest_path(dialog)  # "question 5 sur <total>", fixed
 
     # ----------------------------------------------------------------------------------------
     # Entry points
@@ -188,7 +189,8 @@ class Interview:
         qid, _, value = rest.partition(":")
         if kind + ":" == WHY:
             question = self.dialog.question(qid)
-            return [Reply(question.why if question else self.m["why_none"], kind="info")]
+            return [Reply(logic.why_text(self.dialog, question) if question
+                          else self.m["why_none"], kind="info")]
         if kind + ":" == EDIT:
             return self._edit(session, qid)
         question = self.dialog.question(qid)
@@ -457,8 +459,13 @@ class Interview:
         if question is None:  # the questionnaire changed under a stored session
             self._advance(session)
             return self._ask(session)
-        position, total = logic.progress(self.dialog, session.answers, session.skipped)
-        text = f"{question.section} · question {position} sur {total}\n\n{question.text}"
+        if session.editing:
+            header = self.m["editing"].format(number=self._recap_number(session, question.id))
+        else:
+            position, total = logic.progress(self.dialog, session.answers, session.skipped,
+                                             self.total)
+            header = f"{question.section} · question {position} sur {total}"
+        text = f"{header}\n\n{question.text}"
         rows: list[tuple[Button, ...]] = []
         if question.type == SINGLE:
             rows = [(Button(o.label, f"{ANSWER}{question.id}:{o.id}"),)
@@ -479,14 +486,19 @@ class Interview:
                  Button(self.m["btn_why"], f"{WHY}{question.id}"),
                  Button(self.m["btn_pause"], PAUSE)),)
 
+    def _recapped(self, session: Session) -> list[Question]:
+        """The questions the recap lists, numbered from 1 in this order."""
+        return [q for q in self.dialog.questions
+                if q.id in session.answers or q.id in session.skipped]
+
+    def _recap_number(self, session: Session, qid: str) -> int:
+        ids = [q.id for q in self._recapped(session)]
+        return ids.index(qid) + 1 if qid in ids else len(ids) + 1
+
     def _recap(self, session: Session) -> Reply:
         lines = [self.m["recap"], ""]
         rows = []
-        number = 0
-        for question in self.dialog.questions:
-            if question.id not in session.answers and question.id not in session.skipped:
-                continue
-            number += 1
+        for number, question in enumerate(self._recapped(session), 1):
             answer = logic.answer_label(question, session.answers.get(question.id),
                                         self.territories)
             lines.append(f"{number}. {_short(question.text)} → {answer}")
@@ -535,7 +547,7 @@ class Interview:
         """The verdict and criteria in a few lines, for a coordination."""
         lines = [f"Verdict : {result.verdict_label} — {result.maturity}"]
         lines += [f"{c.icon} {c.id} {c.label}" for c in result.criteria]
-        lines.append(f"{self.m['result_eligibility']} : {result.eligibility_text}.")
+        lines.append(f"{self.m['result_eligibility']} : {result.eligibility_text}")
         return "\n".join(lines)
 
     def _result_replies(self, session: Session, *, with_notes: bool) -> list[Reply]:
@@ -566,7 +578,7 @@ class Interview:
         return "\n".join(lines)
 
     def _advice_text(self, result: Result) -> str:
-        lines = [f"{self.m['result_eligibility']} : {result.eligibility_text}."]
+        lines = [f"{self.m['result_eligibility']} : {result.eligibility_text}"]
         if result.strengths:
             lines += ["", f"{self.m['result_strengths']} :"]
             lines += [f"• {s}" for s in result.strengths]

@@ -47,6 +47,7 @@ class ObjectiveScore:
     label: str  # "Ancrage territorial"
     general: str  # its general objective, "Cultiver et servir le territoire"
     score: int  # 0–100
+    examined: bool = True  # enough of the questions that feed it were answered
 
 
 @dataclass(frozen=True)
@@ -65,10 +66,10 @@ class Result:
     verdict: str  # PTCE, IN_THE_MAKING, NOT_YET or OUT_OF_SCOPE
     verdict_label: str  # "PTCE en devenir"
     verdict_text: str  # two or three sentences explaining the verdict
-    maturity: str  # "Émergent : la coopération a commencé, sans être encore formalisée."
+    maturity: str  # "Émergent : la coopération a commencé…", or "non examiné"
     criteria: tuple[CriterionResult, ...]
     eligible: bool  # eligible to the State's calls as it stands (decree 2015-431)
-    eligibility_text: str  # "oui" or "pas encore, parce que …"
+    eligibility_text: str  # "oui", or what is missing first (the definition), or not examined
     objectives: tuple[ObjectiveScore, ...]  # the nine, in the référentiel's order
     strengths: tuple[str, ...]  # labels of the strongest objectives, with a word on each
     next_steps: tuple[str, ...]  # concrete next steps for the weakest points

@@ -181,13 +181,25 @@ def test_unknown_criteria_objectives_and_options_are_reported(content_copy):
     path = _dialog(content_copy)
     first = _edit(path, "criteria: {L3: met}, profile: {partenariats: 3, dynamisme: 2}",
                   "criteria: {L9: met}, profile: {partenariat: 3, dynamisme: 2}")
-    second = _edit(path, "{question: classic, in: [several, one]}",
-                   "{question: classic, in: [several, plusieurs]}")
+    second = _edit(path, "when: {question: classic, in: [several, one]}",
+                   "when: {question: classic, in: [several, plusieurs]}")
     problems = _problems(content_copy)
     assert f"{path}:{first}: question « classic » : critère « L9 » inconnu" in problems
     assert f"{path}:{first}: question « classic » : objectif « partenariat » inconnu" in problems
     assert f"{path}:{second}: eligibility « une_hors_ess » : « classic » n'a pas d'option " \
            "« plusieurs »" in problems
+
+
+def test_a_next_step_condition_on_an_unknown_question_or_option_is_reported(content_copy):
+    path = _dialog(content_copy)
+    first = _edit(path, "next_step_unless: {question: governance, in: [committee, formal]}",
+                  "next_step_unless: {question: governance, in: [committee, comite]}")
+    second = _edit(path, "next_step_unless: {question: charter_known, in: [signed]}",
+                   "next_step_unless: {question: charte, in: [signed]}")
+    problems = _problems(content_copy)
+    assert f"{path}:{first}: objectif « gouvernance » : « governance » n'a pas d'option " \
+           "« comite »" in problems
+    assert f"{path}:{second}: objectif « ethique » : question « charte » inconnue" in problems
 
 
 def test_yes_and_no_as_ids_get_a_helpful_message(content_copy):

@@ -25,7 +25,7 @@ POLE_SUD_ARCHER: dict[str, Any] = {
     "partners": ["commune", "dept_region", "training"], "members_total": "40",
     "strategy": "structure", "duration": "gt_3", "pooling": ["skills", "premises", "jobs"],
     "animation": "full_time", "animation_funding": ["fees", "authorities", "turnover"],
-    "governance": "formal", "description": "Une filière locale de la chaussure et des services",
+    "state_support": "no", "governance": "formal", "description": "Une filière locale de la chaussure et des services",
     "activity": "running", "innovation": ["social", "sector"], "impacts": ["jobs", "needs"],
     "values": ["solidarity", "trust"], "charter_known": "signed",
 }
@@ -135,13 +135,14 @@ def test_a_long_standing_grouping_is_a_ptce_with_chart_and_report(founder):
     for criterion in ("L1", "L2", "L3", "L4", "L5", "L6", "L7", "L8"):
         assert f"✅ {criterion} " in verdict
     assert "« pour mettre en œuvre une stratégie commune et continue »" in verdict
-    assert "Éligible aux appels de l'État en l'état (décret 2015-431) : oui." in advice.text
+    assert ("Éligible aux appels de l'État en l'état (décret n° 2015-431 du 15 avril 2015) : "
+            "oui, d'après vos réponses.") in advice.text
     photo, document = advice.attachments
     assert photo.kind == "photo" and photo.data.startswith(b"\x89PNG")
     assert document.kind == "document" and document.filename.endswith(".html")
     report = document.data.decode()
     assert "Pôle Sud Archer" in report and "Drôme (26)" in report
-    assert "2026.11-1" in report  # the questionnaire version
+    assert founder.conversation.content.dialog.version in report
 
 
 def test_an_emerging_project_is_in_the_making_with_its_missing_criteria(founder):
@@ -153,7 +154,8 @@ def test_an_emerging_project_is_in_the_making_with_its_missing_criteria(founder)
     assert "⚠️ L5 " in verdict  # a strategy being written
     assert "✅ L1 " in verdict
     assert "Émergent" in verdict
-    assert "pas encore, parce que" in advice.text
+    assert ("pas encore. Il faudrait d'abord réunir les critères de la définition légale "
+            "(verdict : PTCE en devenir)") in advice.text
     assert "Associer une ou deux entreprises classiques" in advice.text
 
 
@@ -189,8 +191,9 @@ def test_an_ess_core_with_companies_in_talks_is_a_ptce_not_yet_eligible(founder)
     verdict, advice = founder.result()
     assert verdict.startswith("🧭 PTCE\n")
     assert "⚠️ L3 " in verdict
-    assert ("Éligible aux appels de l'État en l'état (décret 2015-431) : pas encore, parce que "
-            "il faut au moins une entreprise hors ESS parmi les membres.") in advice.text
+    assert ("Éligible aux appels de l'État en l'état (décret n° 2015-431 du 15 avril 2015) : "
+            "pas encore. Il faudrait d'abord compter au moins une entreprise hors ESS parmi "
+            "les membres.") in advice.text
 
 
 # --------------------------------------------------------------------------------------------
