@@ -25,7 +25,8 @@ POLE_SUD_ARCHER: dict[str, Any] = {
     "partners": ["commune", "dept_region", "training"], "members_total": "40",
     "strategy": "structure", "duration": "gt_3", "pooling": ["skills", "premises", "jobs"],
     "animation": "full_time", "animation_funding": ["fees", "authorities", "turnover"],
-    "state_support": "no", "governance": "formal", "description": "Une filière locale de la chaussure et des services",
+    "state_support": "no", "governance": "formal",
+    "description": "Une filière locale de la chaussure et des services",
     "activity": "running", "innovation": ["social", "sector"], "impacts": ["jobs", "needs"],
     "values": ["solidarity", "trust"], "charter_known": "signed",
 }
