@@ -314,7 +314,7 @@ def evaluate(dialog: Dialog, answers: dict[str, Any], territories: Territories |
     text = " ".join([*notes_text, text, *hints])
 
     maturity = _maturity(dialog, answers)
-    eligible, eligibility = _eligibility(dialog, answers, verdict, label)
+    eligible, eligibility = _eligibility(dialog, answers, verdict, label, stopped=stop is not None)
 
     scores = objective_scores(dialog, answers)
     examined = examined_objectives(dialog, answers)
@@ -341,8 +341,8 @@ def evaluate(dialog: Dialog, answers: dict[str, Any], territories: Territories |
     if stop is not None:  # stopped early: what would make it a PTCE, and whom to talk to
         steps.append(m.get("stopped_next_step", ""))
     else:
-        steps += [by_id[o.id].next_step for o in ranked[::-1][:WEAKEST]
-                  if o.score < STRONG and relevant(by_id[o.id])]
+        steps += [by_id[o.id].next_step for o in ranked[::-1]
+                  if o.score < STRONG and relevant(by_id[o.id])][:WEAKEST]
     next_steps = tuple(dict.fromkeys(s for s in steps if s))[:MAX_NEXT_STEPS]
 
     department_label, region = "", ""
@@ -396,11 +396,12 @@ def _maturity(dialog: Dialog, answers: dict[str, Any]) -> str:
     return dialog.messages["maturity_unexamined"]
 
 
-def _eligibility(dialog: Dialog, answers: dict[str, Any], verdict: str, verdict_label: str
-                 ) -> tuple[bool, str]:
+def _eligibility(dialog: Dialog, answers: dict[str, Any], verdict: str, verdict_label: str,
+                 *, stopped: bool = False) -> tuple[bool, str]:
     """Whether the project can answer the State's calls as it stands (decree 2015-431): only
     a PTCE by the definition can; then each condition of the decree, said unmet when its
-    questions were answered, "not examined" when they were not."""
+    questions were answered, "not examined" when they were not (not listed after an early
+    stop: the definition comes first)."""
     m = dialog.messages
     unmet, unexamined = [], []
     if verdict != PTCE:
@@ -411,7 +412,7 @@ def _eligibility(dialog: Dialog, answers: dict[str, Any], verdict: str, verdict_
         looked_at = questions_of(rule.when)
         if any(answers.get(q) is not None for q in looked_at):
             unmet.append(rule.text)
-        else:
+        elif not stopped:
             unexamined.append(rule.text)
     if not unmet and not unexamined:
         return True, m["eligibility_yes"]

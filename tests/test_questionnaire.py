@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from bot.conversation import DIAGNOSTIC, Conversation
+from bot.questionnaire import evaluate
 from bot.replies import Input, Reply, User
 from bot.store import Store
 
@@ -195,6 +196,114 @@ def test_an_ess_core_with_companies_in_talks_is_a_ptce_not_yet_eligible(founder)
     assert ("Éligible aux appels de l'État en l'état (décret n° 2015-431 du 15 avril 2015) : "
             "pas encore. Il faudrait d'abord compter au moins une entreprise hors ESS parmi "
             "les membres.") in advice.text
+
+
+# --------------------------------------------------------------------------------------------
+# What surrounds the verdict rests on the answers
+
+
+def result_of(founder: Founder, profile: dict[str, Any]) -> tuple[str, str]:
+    """The verdict message and the advice message (eligibility, strengths, next steps)."""
+    founder.start()
+    founder.answer(profile)
+    verdict, advice = founder.result()
+    return verdict, advice.text
+
+
+def test_a_scic_carrying_a_wider_cooperation_is_a_legal_person(founder):
+    _, advice = result_of(founder, {**POLE_SUD_ARCHER, "nature": "scic", "scic_wider": "wider",
+                                    "strategy": "charter"})
+    assert "personne morale" not in advice
+    assert "oui, d'après vos réponses." in advice
+
+
+def test_a_grouping_without_structure_is_told_it_needs_a_legal_person(founder):
+    _, advice = result_of(founder, {**POLE_SUD_ARCHER, "strategy": "charter"})
+    assert "Il faudrait d'abord être une personne morale de droit privé" in advice
+
+
+def test_earlier_state_support_is_a_condition_of_the_calls(founder):
+    _, advice = result_of(founder, {**POLE_SUD_ARCHER, "state_support": "yes"})
+    assert "ne pas avoir déjà reçu d'aide de l'État pour ce projet" in advice
+
+
+def test_not_a_ptce_is_never_eligible_and_says_the_definition_first(founder):
+    _, advice = result_of(founder, {**POLE_SUD_ARCHER, "ess_count": "one"})
+    assert "Éligible aux appels de l'État en l'état" in advice
+    assert ("pas encore. Il faudrait d'abord réunir les critères de la définition légale "
+            "(verdict : Pas (encore) un PTCE en l'état)") in advice
+
+
+# Criteria all met, a few objectives weak: the weakest get a next step.
+WEAK_OBJECTIVES = {**POLE_SUD_ARCHER, "governance": "informal", "partners": ["commune"],
+                   "animation": "volunteers", "animation_funding": ["nothing"],
+                   "charter_known": "unknown", "values": ["trust"],
+                   "innovation": ["organisation"]}
+STRONGER = {"governance": "committee", "partners": ["commune", "research"],
+            "animation": "full_time", "animation_funding": ["fees", "authorities"]}
+
+
+@pytest.mark.parametrize("weak, answer, step", [
+    ({}, {"governance": "committee"}, "Installer une gouvernance partagée"),
+    ({}, {"partners": ["commune", "research"]}, "Approcher un partenaire de recherche"),
+    ({}, {"animation": "full_time", "animation_funding": ["fees", "authorities"]},
+     "Planifier le financement de l'animation"),
+    (STRONGER, {"charter_known": "signed"}, "Lire ensemble la charte"),
+])
+def test_no_next_step_that_the_answers_make_pointless(conversation, weak, answer, step):
+    _, without = result_of(Founder(conversation, "a"), {**WEAK_OBJECTIVES, **weak})
+    _, with_answer = result_of(Founder(conversation, "b"), {**WEAK_OBJECTIVES, **weak, **answer})
+    assert step in without  # the weak project is told, the one that has it is not
+    assert step not in with_answer
+
+
+def test_an_early_stop_claims_nothing_it_did_not_ask(founder):
+    verdict, advice = result_of(founder, {**POLE_SUD_ARCHER, "nature": "employer_group",
+                                          "tool_wider": "alone"})
+    asked = {"✅ L2 "}  # the territory was asked before the stop
+    for criterion in ("L1", "L3", "L4", "L5", "L6", "L7", "L8"):
+        assert f"➖ {criterion} " in verdict
+    assert {f"✅ {c} " for c in ("L1", "L2", "L3", "L4", "L5", "L6", "L7", "L8")
+            if f"✅ {c} " in verdict} == asked
+    assert "❌" not in verdict and "ci-dessous" not in verdict
+    assert "non examiné (les questions sur la coopération n'ont pas été posées)" in verdict
+    assert "Points forts" not in advice
+    assert "(verdict : Pas (encore) un PTCE en l'état)." in advice  # the definition, first
+    assert "Non examiné" not in advice  # not the decree's seven other conditions
+    assert "En parler avec la CRESS ou la coordination PTCE de votre région" in advice
+    assert "Installer une gouvernance" not in advice
+
+
+def test_a_passed_ess_count_leaves_l1_to_be_confirmed(content):
+    dialog = content.dialog
+    answers = {k: v for k, v in POLE_SUD_ARCHER.items() if k != "ess_count"}
+    result = evaluate(dialog, answers, skipped=["ess_count"])
+    [l1] = [c for c in result.criteria if c.id == "L1"]
+    assert l1.icon == "⚠️"
+    assert l1.explanation.startswith("À confirmer : la question « Combien")
+    assert result.verdict_label == "PTCE en devenir"
+    assert "Les points ⚠️ restent à consolider." in result.verdict_text
+
+
+@pytest.mark.parametrize("partner", ["chamber", "citizens"])
+def test_any_other_person_meets_l4(founder, partner):
+    verdict, _ = result_of(founder, {**POLE_SUD_ARCHER, "partners": [partner]})
+    assert "✅ L4 " in verdict
+
+
+def test_why_names_the_criterion_and_its_source(founder):
+    founder.start()
+    founder.answer({**POLE_SUD_ARCHER, "classic": None})
+    [why] = founder.press("❔ Pourquoi ?")
+    assert "Critère L3 de l'article 9" in why.text
+    assert "Loi du 31 juillet 2014, article 9" in why.text
+
+
+def test_editing_from_the_recap_says_which_answer(founder):
+    founder.start()
+    founder.answer(POLE_SUD_ARCHER)
+    replies = founder.press("✏️ 9. Oui, plusieurs")
+    assert "✏️ Modification de la réponse 9 du récapitulatif" in replies[0].text
 
 
 # --------------------------------------------------------------------------------------------
