@@ -93,7 +93,8 @@ class Conversation:
         if content.dialog is not None and content.territories is not None:
             self.interview = Interview(content.dialog, self.store, content.territories,
                                        contact_button=Button(
-                                           content.message("btn_coordination"), COORDINATION))
+                                           content.message("btn_coordination"), COORDINATION),
+                                       directory=content.directory)
             self.advisers = AdviserDesk(self.interview)
             if content.directory is not None:
                 leads.create_tables(self.store)

@@ -130,7 +130,7 @@ class CoordinationDesk:
             return [Reply(self.m["coord_lead_unknown"], kind="error")]
         attachments = []
         if lead.get("report"):
-            attachments.append(Attachment("document", lead["report_name"] or "rapport.html",
+            attachments.append(Attachment("document", lead["report_name"] or "rapport-ptce.pdf",
                                           lead["report"]))
         buttons = []
         if lead["status"] == lead_store.NEW:

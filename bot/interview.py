@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 from . import questionnaire as logic
 from .dialog import DEPARTMENT, MULTI, NUMBER, SINGLE, TEXT, Dialog, Question
+from .directory import Directory
 from .replies import Attachment, Button, Reply
+from .report import chart_filename
 from .results import AnswerLine, Result
 from .store import Store
 from .territory import Territories, parse_department
@@ -106,11 +108,13 @@ class Interview:
     """Runs the questionnaire for every user; state lives in the store, not in memory."""
 
     def __init__(self, dialog: Dialog, store: Store, territories: Territories,
-                 contact_button: Button | None = None) -> None:
+                 contact_button: Button | None = None,
+                 directory: Directory | None = None) -> None:
         self.dialog = dialog
         self.store = store
         self.territories = territories
         self.contact_button = contact_button
+        self.directory = directory  # names the regional coordination on the report
         # How a deep link is written: the Telegram channel sets "https://t.me/<bot>?start=".
         self.link_base = "/start "
         self.m = dialog.messages
@@ -519,28 +523,40 @@ class Interview:
         row = self.store.session_snapshot(user_key, finished=finished)
         if row is None:
             return
-        session = Session.from_row(row)
-        result = logic.evaluate(self.dialog, session.answers, self.territories,
-                                skipped=session.skipped)
-        radar_png(result.objectives)
+        result = self._evaluate(Session.from_row(row))
+        radar_png(result.objectives, result.project, result.date)
+
+    def _evaluate(self, session: Session, *, with_notes: bool = False) -> Result:
+        """The session's result, with what the report prints around it: project name and
+        description, regional coordination, the adviser's notes ``with_notes``."""
+        answers = session.answers
+        project = str(answers.get("project_name") or session.project or "")
+        notes = tuple(AnswerLine(section, "", note) for section, note in session.notes)
+        result = logic.evaluate(self.dialog, answers, self.territories,
+                                skipped=session.skipped, project=project,
+                                notes=notes if with_notes else ())
+        coordination = ""
+        department = self.territories.department(str(answers.get("department") or ""))
+        if department is not None and self.directory is not None:
+            regional = self.directory.of_region(department.region.id)
+            coordination = regional[0].name if regional else ""
+        return replace(result, description=str(answers.get("description") or ""),
+                       coordination=coordination)
 
     def result_files(self, session: Session, *, with_notes: bool = False
                      ) -> tuple[Result, bytes, bytes, str]:
-        """The session's result, chart (PNG), report (HTML) and report file name; the
-        adviser's notes only ``with_notes``. Marks the session done."""
-        from .report import radar_png, report_filename, report_html  # matplotlib is heavy
+        """The session's result, chart (PNG), report (PDF) and report file name; the
+        adviser's notes, in a copy marked confidential, only ``with_notes``. Marks the
+        session done."""
+        from .report import radar_png, report_filename, report_pdf  # matplotlib is heavy
 
-        project = str(session.answers.get("project_name") or session.project or "")
-        notes = tuple(AnswerLine(section, "", note) for section, note in session.notes)
-        result = logic.evaluate(self.dialog, session.answers, self.territories,
-                                skipped=session.skipped, project=project,
-                                notes=notes if with_notes else ())
+        result = self._evaluate(session, with_notes=with_notes)
         if session.status != "done" or session.verdict != result.verdict:
             session.status, session.verdict = "done", result.verdict
             session.region = result.region
             self._save(session)
-        chart = radar_png(result.objectives)
-        report = report_html(result, chart).encode("utf-8")
+        chart = radar_png(result.objectives, result.project, result.date)
+        report = report_pdf(result, chart, confidential=with_notes and bool(result.notes))
         return result, chart, report, report_filename(result)
 
     def summary_text(self, result: Result) -> str:
@@ -561,7 +577,7 @@ class Interview:
             Reply(self._verdict_text(result), kind="result"),
             Reply(self._advice_text(result), kind="result", buttons=tuple(buttons),
                   attachments=(
-                      Attachment("photo", "profil-ptce.png", chart,
+                      Attachment("photo", chart_filename(result), chart,
                                  self.m["result_chart_caption"]),
                       Attachment("document", name, report,
                                  self.m["result_report_caption"]))),

@@ -241,12 +241,19 @@ def email_message(smtp: SmtpConfig, to: str, lead: dict[str, Any], purpose: str,
     message["Subject"] = email_subject(lead, purpose)
     message.set_content(text)
     if purpose == LEAD and lead.get("report"):
-        message.add_attachment(lead["report"], maintype="text", subtype="html",
-                               filename=lead.get("report_name") or "rapport-ptce.html")
+        maintype, subtype = report_mime(lead).split("/")
+        message.add_attachment(lead["report"], maintype=maintype, subtype=subtype,
+                               filename=lead.get("report_name") or "rapport-ptce.pdf")
     if purpose == LEAD and lead.get("chart"):
         message.add_attachment(lead["chart"], maintype="image", subtype="png",
                                filename="profil-ptce.png")
     return message
+
+
+def report_mime(lead: dict[str, Any]) -> str:
+    """The report's media type: PDF, or HTML for a lead recorded before the PDF report."""
+    return "text/html" if str(lead.get("report_name") or "").endswith(".html") \
+        else "application/pdf"
 
 
 def email_subject(lead: dict[str, Any], purpose: str) -> str:
@@ -296,6 +303,7 @@ def webhook_payload(lead: dict[str, Any], purpose: str) -> dict[str, Any]:
     payload["event"] = purpose
     payload["contact"] = lead.get("contact") or {}
     if purpose == LEAD and lead.get("report"):
-        payload["report_html_base64"] = base64.b64encode(lead["report"]).decode()
+        payload["report_base64"] = base64.b64encode(lead["report"]).decode()
         payload["report_name"] = lead.get("report_name")
+        payload["report_type"] = report_mime(lead)
     return json.loads(json.dumps(payload, default=str))

@@ -353,7 +353,8 @@ def evaluate(dialog: Dialog, answers: dict[str, Any], territories: Territories |
             department_label = f"{department.name} ({department.code})"
             region = department.region.name
     lines = tuple(
-        AnswerLine(q.section, q.text, answer_label(q, answers.get(q.id), territories))
+        AnswerLine(q.section, _question_words(q.text),
+                   answer_label(q, answers.get(q.id), territories))
         for q in dialog.questions if q.id in answers or q.id in skipped)
     return Result(verdict, label, text, maturity, criteria, eligible, eligibility, objectives,
                   strengths, next_steps, lines, project, department_label, region,

@@ -1,8 +1,8 @@
-"""The questionnaire's result as documents: a radar chart (PNG) and a self-contained HTML report.
+"""The questionnaire's result as documents: a radar chart (PNG) and a PDF report.
 
 The founder receives both, and so does the regional coordination when the founder agrees. The
-report must read well on a phone and on paper, load nothing from the network, and show every
-name and answer literally: all text coming from the result is escaped.
+report is a document people send: A4, the essentials on its first page, every name and answer
+printed literally.
 
 matplotlib is imported lazily, only when a chart is drawn, through its object-oriented API
 (``Figure`` + ``FigureCanvasAgg``) rather than ``pyplot``: no global figure registry, safe to
@@ -11,16 +11,15 @@ call from several threads.
 
 from __future__ import annotations
 
-import base64
-import html
 import io
 import math
 import re
 import textwrap
 import unicodedata
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from bot.results import (
@@ -55,6 +54,7 @@ _MONTHS = (
 _GENERAL_COLOURS = ("#1b7837", "#2166ac", "#b2182b")
 _POLYGON_COLOUR = "#6a3d9a"
 _GRID_COLOUR = "#b0b0b0"
+_UNEXAMINED_COLOUR = "#8a8a85"
 
 # Chart geometry: 10 × 10 inches at 100 dpi = 1000 × 1000 px.
 _FIGSIZE = 10.0
@@ -67,12 +67,6 @@ _LABEL_WIDTH = 20  # characters per line of an objective's label
 _STATUS_WORD = {MET: "rempli", PARTIAL: "en partie", MISSING: "manquant",
                 UNEXAMINED: "non examiné"}
 
-_VERDICT_CLASS = {
-    PTCE: "ptce",
-    IN_THE_MAKING: "en-devenir",
-    NOT_YET: "pas-encore",
-    OUT_OF_SCOPE: "hors-champ",
-}
 
 
 # --------------------------------------------------------------------------------------------
@@ -80,25 +74,28 @@ _VERDICT_CLASS = {
 # --------------------------------------------------------------------------------------------
 
 
-def radar_png(objectives: Sequence[ObjectiveScore]) -> bytes:
+def radar_png(objectives: Sequence[ObjectiveScore], project: str = "", day: str = "") -> bytes:
     """The radar chart of :func:`draw_radar_png`. The latest charts are kept: a founder who
     asks to be put in touch right after their result sends the chart they have just seen,
     which took a quarter of a second to draw."""
-    return _cached_radar_png(tuple(objectives))
+    return _cached_radar_png(tuple(objectives), project, day)
 
 
 @lru_cache(maxsize=32)
-def _cached_radar_png(objectives: tuple[ObjectiveScore, ...]) -> bytes:
-    return draw_radar_png(objectives)
+def _cached_radar_png(objectives: tuple[ObjectiveScore, ...], project: str, day: str) -> bytes:
+    return draw_radar_png(objectives, project, day)
 
 
-def draw_radar_png(objectives: Sequence[ObjectiveScore]) -> bytes:
+def draw_radar_png(objectives: Sequence[ObjectiveScore], project: str = "", day: str = ""
+                   ) -> bytes:
     """Draw the objectives' scores (0–100) as a radar chart and return it as PNG bytes.
 
     About 1000 × 1000 px with large text, to stay readable on a phone: one axis per objective,
     starting at the top and turning clockwise; axis labels coloured by general objective, with a
-    legend; gridlines at 25, 50, 75 and 100; the score written next to each point. The same
-    input gives the same bytes (no timestamp nor software name in the PNG metadata).
+    legend; gridlines at 25, 50, 75 and 100; the score written next to each point. An objective
+    not examined (too few answers) has no point: its axis says « non examiné » in grey, and the
+    polygon joins the others. The project's name and the date (ISO) head the picture, which
+    may travel alone. The same input gives the same bytes (no timestamp in the PNG metadata).
 
     Raises ``ValueError`` with fewer than three objectives (no polygon to draw).
     """
@@ -116,15 +113,18 @@ def draw_radar_png(objectives: Sequence[ObjectiveScore]) -> bytes:
     count = len(objectives)
     angles = [2 * math.pi * i / count for i in range(count)]
     scores = [min(100, max(0, int(objective.score))) for objective in objectives]
+    examined = [(angle, score) for angle, score, objective in zip(angles, scores, objectives,
+                                                                  strict=True)
+                if objective.examined]
 
     fig = Figure(figsize=(_FIGSIZE, _FIGSIZE), dpi=_DPI, facecolor="white")
     FigureCanvasAgg(fig)
     try:
-        fig.suptitle(
-            "Profil du projet : neuf objectifs, notés de 0 à 100" if count == 9
-            else "Profil du projet : objectifs notés de 0 à 100",
-            fontsize=20, fontweight="bold", y=0.96,
-        )
+        heading = f"Profil de « {project.strip()} »" if project.strip() else "Profil du projet"
+        fig.suptitle(_ellipsis(heading, 48), fontsize=22, fontweight="bold", y=0.975)
+        subtitle = "neuf objectifs, notés de 0 à 100" if count == 9 else "notés de 0 à 100"
+        fig.text(0.5, 0.915, f"{subtitle} · {french_date(day)}" if day else subtitle,
+                 ha="center", fontsize=_LABEL_PT, color="#444444")
         ax = fig.add_axes((0.29, 0.31, 0.42, 0.42), projection="polar")
         ax.set_theta_offset(math.pi / 2)
         ax.set_theta_direction(-1)
@@ -137,23 +137,32 @@ def draw_radar_png(objectives: Sequence[ObjectiveScore]) -> bytes:
         ax.grid(color=_GRID_COLOUR, linewidth=1.0)
         ax.spines["polar"].set_color(_GRID_COLOUR)
 
-        closed_angles = [*angles, angles[0]]
-        closed_scores = [*scores, scores[0]]
-        ax.fill(closed_angles, closed_scores, color=_POLYGON_COLOUR, alpha=0.25, zorder=2)
-        ax.plot(closed_angles, closed_scores, color=_POLYGON_COLOUR, linewidth=3, zorder=3)
+        if len(examined) >= 3:
+            closed = [*examined, examined[0]]
+            ax.fill([a for a, _ in closed], [s for _, s in closed], color=_POLYGON_COLOUR,
+                    alpha=0.25, zorder=2)
+            ax.plot([a for a, _ in closed], [s for _, s in closed], color=_POLYGON_COLOUR,
+                    linewidth=3, zorder=3)
 
         for angle, score, objective in zip(angles, scores, objectives, strict=True):
-            colour = colours[objective.general]
-            ax.plot([angle], [score], marker="o", markersize=10, color=colour,
-                    markeredgecolor="white", markeredgewidth=1.5, zorder=4)
-            ax.text(angle, _score_radius(score), str(score), fontsize=_SCORE_PT,
-                    fontweight="bold", color=colour, ha="center", va="center", zorder=5,
-                    bbox={"boxstyle": "round,pad=0.15", "facecolor": "white",
-                          "edgecolor": "none", "alpha": 0.85})
-            ax.text(angle, 114, _wrap(objective.label), fontsize=_LABEL_PT, color=colour,
+            colour = colours[objective.general] if objective.examined else _UNEXAMINED_COLOUR
+            label = _wrap(objective.label)
+            if objective.examined:
+                ax.plot([angle], [score], marker="o", markersize=10, color=colour,
+                        markeredgecolor="white", markeredgewidth=1.5, zorder=4)
+                ax.text(angle, _score_radius(score), str(score), fontsize=_SCORE_PT,
+                        fontweight="bold", color=colour, ha="center", va="center", zorder=5,
+                        bbox={"boxstyle": "round,pad=0.15", "facecolor": "white",
+                              "edgecolor": "none", "alpha": 0.85})
+            else:
+                label += "\n(non examiné)"
+            ax.text(angle, 114, label, fontsize=_LABEL_PT, color=colour,
                     fontweight="bold", ha=_horizontal_alignment(angle),
                     va=_vertical_alignment(angle), multialignment="center",
                     linespacing=1.15, clip_on=False)
+        if not examined:
+            ax.text(0, 0, "non examiné", fontsize=_LABEL_PT, color=_UNEXAMINED_COLOUR,
+                    ha="center", va="center", zorder=5)
 
         fig.legend(
             handles=[Patch(facecolor=colour, edgecolor=colour, label=general)
@@ -166,6 +175,11 @@ def draw_radar_png(objectives: Sequence[ObjectiveScore]) -> bytes:
         return png_bytes(fig, _DPI)
     finally:
         fig.clear()
+
+
+def _ellipsis(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters with an ellipsis."""
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
 def png_bytes(fig: Any, dpi: int) -> bytes:
@@ -221,52 +235,249 @@ def _vertical_alignment(angle: float) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# HTML report
+# PDF report
 # --------------------------------------------------------------------------------------------
 
-
-def report_html(result: Result, chart_png: bytes | None = None) -> str:
-    """Render the result as a self-contained HTML5 document in French.
-
-    Inline CSS, readable on a phone and printable; the chart (``chart_png``, e.g. from
-    :func:`radar_png`) is embedded as a ``data:`` URI; nothing is loaded from the network.
-    Every string from ``result`` is escaped, so names and answers show literally.
-    """
-    e = _escape
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="fr">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{e(TITLE)}{' — ' + e(result.project) if result.project.strip() else ''}</title>",
-        f"<style>{_CSS}</style>",
-        "</head>",
-        "<body>",
-        "<main>",
-        _header(result),
-        _verdict(result),
-        _criteria(result.criteria),
-        _profile(result.objectives, chart_png),
-        _bullets("Vos points forts", result.strengths, "ul"),
-        _bullets("Vos prochaines étapes", result.next_steps, "ol"),
-        _notes(result.notes),
-        _answers(result.answers),
-        "</main>",
-        f'<footer><p>{e(DISCLAIMER)}</p></footer>',
-        "</body>",
-        "</html>",
-        "",
-    ]
-    return "\n".join(part for part in parts if part)
+# Icons of the chat that the report's font (DejaVu Sans, shipped with matplotlib) does not
+# have, and their printed equivalents; other characters missing from the font are dropped.
+_PRINTED = str.maketrans({"✅": "✔", "❌": "✘", "➖": "–", "\ufe0f": None, "🧭": None})
+_STATUS_COLOUR = {MET: (27, 120, 55), PARTIAL: (199, 124, 2), MISSING: (178, 24, 43),
+                  UNEXAMINED: (110, 110, 105)}
+_VERDICT_COLOUR = {PTCE: (233, 245, 236), IN_THE_MAKING: (255, 245, 224),
+                   NOT_YET: (253, 236, 238), OUT_OF_SCOPE: (239, 239, 237)}
+_GREY = (91, 91, 87)
+_BODY_PT = 9.5
 
 
-def report_filename(result: Result) -> str:
-    """A safe, ASCII file name for the report, e.g. ``rapport-ptce-lea-co-2026-11-26.html``."""
+def report_pdf(result: Result, chart_png: bytes | None = None, *,
+               confidential: bool = False) -> bytes:
+    """The result as an A4 PDF in French: the essentials on the first page (project and its
+    description, territory and regional coordination, verdict, criteria, profile, next
+    steps), then the answers. ``confidential`` marks an adviser's copy, with its notes.
+
+    Built with fpdf2 and the DejaVu fonts that matplotlib ships; the same result gives the
+    same bytes (fixed creation date)."""
+    from fpdf import FPDF
+    from fpdf.enums import XPos, YPos
+
+    class Document(FPDF):
+        def header(self) -> None:
+            if confidential:
+                self.set_font("DejaVu", "B", 8)
+                self.set_text_color(178, 24, 43)
+                self.cell(0, 4, "CONFIDENTIEL — copie de l'accompagnement, avec ses notes "
+                          "privées : ne pas transmettre au porteur du projet",
+                          align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+                self.set_text_color(0)
+
+        def footer(self) -> None:
+            self.set_y(-12)
+            self.set_font("DejaVu", "", 7.5)
+            self.set_text_color(*_GREY)
+            self.cell(0, 4, f"{DISCLAIMER} Page {self.page_no()}/{{nb}}", align="C")
+
+    pdf = Document(format="A4", unit="mm")
+    day = _parse_date(result.date) or date(2026, 1, 1)
+    pdf.set_creation_date(datetime(day.year, day.month, day.day, tzinfo=UTC))
+    pdf.set_title(f"{TITLE} — {result.project}" if result.project.strip() else TITLE)
+    pdf.set_lang("fr")
+    fonts = _font_files()
+    for style, path in fonts.items():
+        pdf.add_font("DejaVu", style, str(path))
+    pdf.set_margins(15, 12, 15)
+    pdf.set_auto_page_break(True, margin=16)
+    pdf.add_page()
+    writer = _Writer(pdf, XPos, YPos, _font_cmap(fonts[""]))
+
+    writer.title(result)
+    writer.verdict(result)
+    writer.criteria(result.criteria)
+    writer.bullets("Prochaines étapes", result.next_steps, numbered=True)
+    writer.profile(result, chart_png)
+    writer.bullets("Points forts", result.strengths)
+    if result.notes:
+        writer.answers("Notes privées de l'accompagnement", result.notes)
+    writer.answers("Vos réponses", result.answers)
+    return bytes(pdf.output())
+
+
+class _Writer:
+    """Writes the report's blocks one under the other."""
+
+    def __init__(self, pdf: Any, x: Any, y: Any, cmap: frozenset[int]) -> None:
+        self.pdf, self.x, self.y, self.cmap = pdf, x, y, cmap
+
+    def text(self, value: str) -> str:
+        """A text as the font can print it."""
+        printed = value.translate(_PRINTED)
+        return "".join(c for c in printed if ord(c) in self.cmap or c in "\n\t")
+
+    def para(self, value: str, size: float = _BODY_PT, style: str = "", *,
+             colour: tuple[int, int, int] = (0, 0, 0), fill: bool = False,
+             height: float = 4.3) -> None:
+        pdf = self.pdf
+        pdf.set_font("DejaVu", style, size)
+        pdf.set_text_color(*colour)
+        pdf.multi_cell(0, height, self.text(value), fill=fill, align="L",
+                       new_x=self.x.LMARGIN, new_y=self.y.NEXT)
+        pdf.set_text_color(0)
+
+    def heading(self, value: str) -> None:
+        pdf = self.pdf
+        if pdf.get_y() > pdf.h - 40:
+            pdf.add_page()
+        pdf.ln(2)
+        self.para(value, 12, "B", height=6)
+        pdf.set_draw_color(227, 227, 222)
+        pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
+        pdf.ln(1.5)
+
+    def title(self, result: Result) -> None:
+        project = result.project.strip() or "Projet sans nom"
+        self.para(TITLE, 9, colour=_GREY)
+        self.para(project, 17, "B", height=8)
+        territory = ", ".join(p for p in (result.department, result.region) if p.strip())
+        facts = [("Territoire", territory or "non précisé")]
+        if result.coordination:
+            facts.append(("Coordination régionale", result.coordination))
+        facts.append(("Date", f"{french_date(result.date)} · questionnaire {result.version}"))
+        for name, value in facts:
+            self.pdf.set_font("DejaVu", "B", _BODY_PT)
+            self.pdf.cell(46, 4.6, self.text(name))
+            self.para(value)
+        if result.description.strip():
+            self.pdf.ln(1)
+            self.para(f"« {result.description.strip()} »", _BODY_PT, "I")
+
+    def verdict(self, result: Result) -> None:
+        pdf = self.pdf
+        pdf.ln(2)
+        pdf.set_fill_color(*_VERDICT_COLOUR.get(result.verdict, (242, 242, 242)))
+        self.para(f"Verdict : {result.verdict_label}", 13, "B", fill=True, height=7)
+        self.para(result.verdict_text, fill=True)
+        self.para(f"Stade de maturité : {result.maturity}", fill=True)
+        self.para(f"{ELIGIBILITY_PREFIX}{result.eligibility_text}", fill=True)
+        pdf.set_fill_color(255, 255, 255)
+
+    def criteria(self, criteria: Sequence[CriterionResult]) -> None:
+        if not criteria:
+            return
+        from fpdf.fonts import FontFace
+
+        self.heading("Les critères de la loi (article 9 de la loi du 31 juillet 2014)")
+        pdf = self.pdf
+        pdf.set_font("DejaVu", "", 8.5)
+        with pdf.table(col_widths=(8, 21, 60, 91), line_height=3.9, padding=0.8,
+                       first_row_as_headings=False, borders_layout="HORIZONTAL_LINES",
+                       cell_fill_mode="NONE", text_align="LEFT") as table:
+            for criterion in criteria:
+                level = "bloquant" if criterion.blocking else "attendu"
+                colour = _STATUS_COLOUR.get(criterion.status, _GREY)
+                row = table.row()
+                row.cell(criterion.id, style=FontFace(emphasis="BOLD"))
+                row.cell(self.text(f"{criterion.icon} {_STATUS_WORD[criterion.status]}"),
+                         style=FontFace(color=colour, emphasis="BOLD"))
+                row.cell(self.text(f"{criterion.label} ({level})"))
+                row.cell(self.text(criterion.explanation))
+        sources = dict.fromkeys(c.source for c in criteria if c.source.strip())
+        self.para("Texte de chaque critère : " + " ; ".join(sources) + ".", 7.5,
+                  colour=_GREY, height=3.5)
+
+    def profile(self, result: Result, chart_png: bytes | None) -> None:
+        objectives = result.objectives
+        if not objectives:
+            return
+        from fpdf.fonts import FontFace
+
+        pdf = self.pdf
+        if pdf.get_y() > pdf.h - 100:
+            pdf.add_page()
+        self.heading("Profil du projet (outil inspiré du référentiel des PTCE)")
+        top, side = pdf.get_y(), 78 if chart_png else 0
+        if chart_png:
+            pdf.image(io.BytesIO(chart_png), x=pdf.l_margin, y=top, w=side - 4, h=side - 4)
+        pdf.set_font("DejaVu", "", 8.5)
+        width = pdf.epw - side
+        with pdf.table(width=width, align="RIGHT", col_widths=(width - 22, 22),
+                       line_height=4.2, padding=0.6, first_row_as_headings=False,
+                       borders_layout="HORIZONTAL_LINES", cell_fill_mode="NONE",
+                       text_align=("LEFT", "RIGHT")) as table:
+            for objective in objectives:
+                row = table.row()
+                row.cell(self.text(objective.label))
+                if objective.examined:
+                    row.cell(f"{objective.score}/100", style=FontFace(emphasis="BOLD"))
+                else:
+                    row.cell("non examiné", style=FontFace(color=_GREY))
+        pdf.set_x(pdf.l_margin + side)
+        pdf.set_font("DejaVu", "", 7.5)
+        pdf.set_text_color(*_GREY)
+        pdf.multi_cell(width, 3.4, self.text(_PROFILE_NOTE), align="L",
+                       new_x=self.x.LMARGIN, new_y=self.y.NEXT)
+        pdf.set_text_color(0)
+        pdf.set_y(max(pdf.get_y(), top + side))
+
+    def bullets(self, title: str, items: Sequence[str], *, numbered: bool = False) -> None:
+        if not items:
+            return
+        self.heading(title)
+        for n, item in enumerate(items, 1):
+            self.para(f"{n}. {item}" if numbered else f"• {item}")
+
+    def answers(self, title: str, lines: Sequence[AnswerLine]) -> None:
+        if not lines:
+            return
+        self.heading(title)
+        pdf = self.pdf
+        section = None
+        for line in lines:
+            if line.section != section:
+                section = line.section
+                pdf.ln(0.5)
+                self.para(section or "Autres questions", 9.5, "B", colour=_GREY)
+            if line.question:
+                self.para(line.question, 8.5, "B", height=3.9)
+            self.para(line.answer.strip() or "—", 8.5, height=3.9)
+
+
+_PROFILE_NOTE = ("Chaque objectif est noté de 0 à 100 d'après les réponses ; «\u00a0non "
+                 "examiné\u00a0» : "
+                 "trop peu de réponses pour le noter. Un critère de la loi rempli donne au "
+                 "moins 50 à l'objectif qui l'approfondit.")
+
+
+@lru_cache(maxsize=1)
+def _font_files() -> dict[str, Path]:
+    """DejaVu Sans, regular, bold and oblique, from matplotlib's data (always installed)."""
+    import matplotlib
+
+    folder = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    return {"": folder / "DejaVuSans.ttf", "B": folder / "DejaVuSans-Bold.ttf",
+            "I": folder / "DejaVuSans-Oblique.ttf"}
+
+
+@lru_cache(maxsize=1)
+def _font_cmap(path: Path) -> frozenset[int]:
+    from fontTools.ttLib import TTFont
+
+    return frozenset(TTFont(str(path), lazy=True).getBestCmap())
+
+
+def report_filename(result: Result, extension: str = "pdf") -> str:
+    """A safe, ASCII file name, e.g. ``rapport-ptce-lea-co-2026-11-26.pdf``."""
+    return f"rapport-{files_stem(result)}.{extension}"
+
+
+def chart_filename(result: Result) -> str:
+    """The chart's file name, one per questionnaire: ``profil-ptce-lea-co-2026-11-26.png``."""
+    return f"profil-{files_stem(result)}.png"
+
+
+def files_stem(result: Result) -> str:
+    """``ptce-<project>-<date>``, ASCII, for the files of one result."""
     slug = _slug(result.project)[:50].rstrip("-") or "projet"
     day = _parse_date(result.date)
-    suffix = f"-{day.isoformat()}" if day else ""
-    return f"rapport-ptce-{slug}{suffix}.html"
+    return f"ptce-{slug}-{day.isoformat()}" if day else f"ptce-{slug}"
 
 
 def french_date(value: str) -> str:
@@ -279,10 +490,6 @@ def french_date(value: str) -> str:
         return value
     number = "1er" if day.day == 1 else str(day.day)
     return f"{number} {_MONTHS[day.month - 1]} {day.year}"
-
-
-def _escape(text: str) -> str:
-    return html.escape(text, quote=True)
 
 
 def _parse_date(value: str) -> date | None:
@@ -298,206 +505,7 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
 
 
-def _header(result: Result) -> str:
-    e = _escape
-    territory = ", ".join(part for part in (result.department, result.region) if part.strip())
-    rows = [
-        ("Projet", result.project.strip() or "non précisé"),
-        ("Territoire", territory or "non précisé"),
-        ("Date", french_date(result.date)),
-        ("Version du questionnaire", result.version),
-    ]
-    meta = "".join(f"<dt>{e(name)}</dt><dd>{e(value)}</dd>" for name, value in rows)
-    return f'<header>\n<h1>{e(TITLE)}</h1>\n<dl class="meta">{meta}</dl>\n</header>'
-
-
-def _verdict(result: Result) -> str:
-    e = _escape
-    css = _VERDICT_CLASS.get(result.verdict, "autre")
-    eligibility = "eligible" if result.eligible else "not-eligible"
-    return (
-        f'<section class="verdict verdict-{css}" aria-labelledby="verdict">\n'
-        f'<h2 id="verdict">{e(result.verdict_label)}</h2>\n'
-        f"<p>{e(result.verdict_text)}</p>\n"
-        f'<p class="maturity"><strong>Maturité :</strong> {e(result.maturity)}</p>\n'
-        f'<p class="eligibility {eligibility}"><strong>{e(ELIGIBILITY_PREFIX)}</strong>'
-        f"{e(result.eligibility_text)}</p>\n"
-        "</section>"
-    )
-
-
-def _criteria(criteria: Sequence[CriterionResult]) -> str:
-    if not criteria:
-        return ""
-    e = _escape
-    rows = []
-    for criterion in criteria:
-        level = "bloquant" if criterion.blocking else "attendu"
-        status = _STATUS_WORD.get(criterion.status, "")
-        quote = _guillemets(criterion.quote)
-        reference = (f'<blockquote>{e(quote)}</blockquote>' if quote else "") + (
-            f"<cite>{e(criterion.source)}</cite>" if criterion.source.strip() else ""
-        )
-        rows.append(
-            f'<tr class="status-{e(criterion.status)}">'
-            f'<td class="icon"><span role="img" aria-label="{status}">'
-            f"{e(criterion.icon)}</span> "
-            f"<strong>{e(criterion.id)}</strong></td>"
-            f'<td><strong>{e(criterion.label)}</strong> <span class="level level-{level}">'
-            f"({level})</span></td>"
-            f"<td>{e(criterion.explanation)}</td>"
-            f"<td>{reference}</td></tr>"
-        )
-    return (
-        '<section aria-labelledby="criteria">\n'
-        '<h2 id="criteria">Les critères de la loi (article 9)</h2>\n'
-        '<p class="legend">✅ rempli · ⚠️ en partie · ❌ manquant. Un critère '
-        "<em>bloquant</em> manquant empêche de parler de PTCE ; un critère <em>attendu</em> "
-        "manquant est un point à travailler.</p>\n"
-        '<table class="criteria">\n<thead><tr><th scope="col">Critère</th>'
-        '<th scope="col">Intitulé</th><th scope="col">Constat</th>'
-        '<th scope="col">Texte de référence</th></tr></thead>\n<tbody>\n'
-        + "\n".join(rows)
-        + "\n</tbody>\n</table>\n</section>"
-    )
-
-
 def _guillemets(quote: str) -> str:
     """The quote between French guillemets, whether or not it already had them."""
     text = quote.strip().removeprefix("«").removesuffix("»").strip()
     return f"«\u00a0{text}\u00a0»" if text else ""
-
-
-def _profile(objectives: Sequence[ObjectiveScore], chart_png: bytes | None) -> str:
-    if not objectives and chart_png is None:
-        return ""
-    e = _escape
-    figure = ""
-    if chart_png:
-        alt = "Graphique radar des objectifs : " + " ; ".join(
-            f"{objective.label} {objective.score}/100" for objective in objectives
-        )
-        data = base64.b64encode(chart_png).decode("ascii")
-        figure = (
-            f'<figure class="chart"><img src="data:image/png;base64,{data}" alt="{e(alt)}">'
-            "</figure>\n"
-        )
-    rows = "".join(
-        f"<tr><td>{e(objective.general)}</td><td>{e(objective.label)}</td>"
-        f'<td class="score">{int(objective.score)}</td></tr>'
-        for objective in objectives
-    )
-    table = (
-        '<table class="scores"><thead><tr><th scope="col">Objectif général</th>'
-        '<th scope="col">Objectif</th><th scope="col">Score sur 100</th></tr></thead>'
-        f"<tbody>{rows}</tbody></table>\n"
-        if objectives else ""
-    )
-    return (
-        '<section aria-labelledby="profile">\n'
-        '<h2 id="profile">Profil de votre projet</h2>\n'
-        "<p>Chaque objectif est noté de 0 à 100 d'après vos réponses.</p>\n"
-        f"{figure}{table}</section>"
-    )
-
-
-def _bullets(title: str, items: Sequence[str], tag: str) -> str:
-    if not items:
-        return ""
-    e = _escape
-    entries = "".join(f"<li>{e(item)}</li>" for item in items)
-    return f"<section>\n<h2>{e(title)}</h2>\n<{tag}>{entries}</{tag}>\n</section>"
-
-
-def _notes(notes: Sequence[AnswerLine]) -> str:
-    if not notes:
-        return ""
-    e = _escape
-    entries = []
-    for note in notes:
-        heading = " — ".join(part for part in (note.section, note.question) if part.strip())
-        prefix = f"<strong>{e(heading)} :</strong> " if heading else ""
-        entries.append(f"<li>{prefix}{e(note.answer)}</li>")
-    return (
-        '<section class="notes">\n<h2>Notes de l\'accompagnement</h2>\n'
-        f"<ul>{''.join(entries)}</ul>\n</section>"
-    )
-
-
-def _answers(answers: Sequence[AnswerLine]) -> str:
-    if not answers:
-        return ""
-    e = _escape
-    sections: dict[str, list[AnswerLine]] = {}
-    for line in answers:
-        sections.setdefault(line.section, []).append(line)
-    blocks = []
-    for section, lines in sections.items():
-        items = "".join(
-            f"<dt>{e(line.question)}</dt><dd>{e(line.answer) if line.answer.strip() else '—'}</dd>"
-            for line in lines
-        )
-        title = e(section) if section.strip() else "Autres questions"
-        blocks.append(f"<h3>{title}</h3>\n<dl>{items}</dl>")
-    return (
-        '<section class="answers">\n<h2>Vos réponses</h2>\n' + "\n".join(blocks) + "\n</section>"
-    )
-
-
-_CSS = """
-:root { color-scheme: light; }
-* { box-sizing: border-box; }
-body { margin: 0; background: #f4f4f1; color: #1d1d1b;
-  font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; }
-main { max-width: 52rem; margin: 0 auto; padding: 1rem; background: #fff; }
-h1 { font-size: 1.6rem; line-height: 1.25; margin: .5rem 0 1rem; }
-h2 { font-size: 1.3rem; margin: 1.75rem 0 .5rem; border-bottom: 2px solid #e3e3de;
-  padding-bottom: .25rem; }
-h3 { font-size: 1.1rem; margin: 1.25rem 0 .25rem; }
-dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: .15rem .75rem;
-  margin: 0; }
-dl.meta dt { color: #5b5b57; }
-dl.meta dd { margin: 0; font-weight: 600; }
-.verdict { margin: 1.25rem 0; padding: 1rem 1.25rem; border-radius: .5rem;
-  border-left: .5rem solid #777; background: #f2f2f2; }
-.verdict h2 { border: 0; margin: 0 0 .5rem; font-size: 1.6rem; }
-.verdict-ptce { border-color: #1b7837; background: #e9f5ec; }
-.verdict-en-devenir { border-color: #c77c02; background: #fff5e0; }
-.verdict-pas-encore { border-color: #b2182b; background: #fdecee; }
-.verdict-hors-champ { border-color: #5b5b57; background: #efefed; }
-.verdict p { margin: .4rem 0; }
-.eligibility { font-size: 1.05rem; }
-.legend { color: #5b5b57; font-size: .95rem; }
-table { width: 100%; border-collapse: collapse; margin: .5rem 0; }
-th, td { text-align: left; vertical-align: top; padding: .5rem; border-bottom: 1px solid #e3e3de; }
-th { background: #f4f4f1; }
-td.icon { white-space: nowrap; }
-td.score { text-align: right; font-weight: 600; }
-.level { color: #5b5b57; font-size: .9rem; white-space: nowrap; }
-.level-bloquant { color: #8a1c1c; }
-blockquote { margin: 0 0 .25rem; font-style: italic; }
-cite { display: block; color: #5b5b57; font-size: .9rem; font-style: normal; }
-cite::before { content: "— "; }
-figure.chart { margin: 1rem auto; max-width: 36rem; }
-figure.chart img { display: block; width: 100%; height: auto; }
-.answers dt { font-weight: 600; margin-top: .5rem; }
-.answers dd { margin: 0 0 0 1rem; }
-.notes { background: #f7f7ff; padding: .25rem 1rem .5rem; border-radius: .5rem; }
-footer { max-width: 52rem; margin: 0 auto; padding: 1rem; color: #5b5b57; font-size: .9rem;
-  text-align: center; }
-@media (max-width: 40rem) {
-  main { padding: .75rem; }
-  table.criteria thead { display: none; }
-  table.criteria tr { display: block; padding: .5rem 0; border-bottom: 1px solid #e3e3de; }
-  table.criteria td { display: block; border: 0; padding: .15rem 0; }
-}
-@media print {
-  @page { margin: 1.5cm; }
-  body { background: #fff; font-size: 11pt; }
-  main { max-width: none; padding: 0; }
-  .verdict, .notes { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
-  tr, figure, .verdict, dl { break-inside: avoid; }
-  h2, h3 { break-after: avoid; }
-  figure.chart { max-width: 13cm; }
-}
-""".strip()

@@ -1,7 +1,7 @@
 """What a finished qualification questionnaire establishes: the verdict and its reasons.
 
 Built by :mod:`bot.questionnaire` from the answers and the rules of ``dialogs/``; rendered as
-chat messages by the conversation, as a radar chart and an HTML report by :mod:`bot.report`.
+chat messages by the conversation, as a radar chart and a PDF report by :mod:`bot.report`.
 """
 
 from __future__ import annotations
@@ -80,3 +80,5 @@ class Result:
     date: str  # ISO date of the verdict
     version: str  # questionnaire version
     notes: tuple[AnswerLine, ...] = ()  # an adviser's private notes (section, "", note)
+    description: str = ""  # the project in the founder's words, may be empty
+    coordination: str = ""  # the regional coordination's name, may be empty

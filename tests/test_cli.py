@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from documents import pdf_text
+
 _SCRIPT = Path(sys.executable).with_name("ptce-bot")
 COMMAND = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "bot.cli"]
 
@@ -139,9 +141,10 @@ def test_the_console_runs_the_questionnaire_and_saves_chart_and_report(db_env, t
     assert result.returncode == 0
     assert "🧭 Pas (encore) un PTCE en l'état" in result.stdout
     reports = tmp_path / "rapports"
-    assert (reports / "profil-ptce.png").read_bytes().startswith(b"\x89PNG")
-    [report] = reports.glob("rapport-ptce-mon-projet-*.html")
-    assert "Drôme (26)" in report.read_text(encoding="utf-8")
+    [chart] = reports.glob("profil-ptce-mon-projet-*.png")  # one chart per questionnaire
+    assert chart.read_bytes().startswith(b"\x89PNG")
+    [report] = reports.glob("rapport-ptce-mon-projet-*.pdf")
+    assert "Drôme (26)" in pdf_text(report.read_bytes())
 
 
 def test_stats_count_questions_and_questionnaires_without_personal_data(db_env):

@@ -24,6 +24,7 @@ from bot.channels.telegram import Settings, TelegramChannel
 from bot.config import Channels, Config, SmtpConfig
 from bot.conversation import Conversation
 from bot.store import Store
+from documents import pdf_text
 from fake_telegram import TOKEN, FakeTelegram, FakeUser, free_port, polling
 
 LEA = FakeUser(5001, "Léa")
@@ -163,18 +164,19 @@ async def test_a_consented_lead_reaches_the_chat_the_mailbox_and_the_crm(world, 
     assert "Demande n° 1" in text.text and "Léa Martin" in text.text
     assert "Verdict : PTCE" in text.text
     assert text.labels == ["🙋 Prendre en charge", "✔ Clore"]
-    assert report.method == "sendDocument" and "Pôle Sud Archer" in report.file_bytes.decode()
+    assert report.method == "sendDocument" and "Pôle Sud Archer" in pdf_text(report.file_bytes)
     assert chart.method == "sendPhoto" and chart.file_bytes.startswith(b"\x89PNG")
 
     [mail] = world.mailbox.messages
     assert mail["To"] == "ptce@cress-ara.exemple"
     assert "Nouvelle demande n° 1" in mail["Subject"]
     names = [part.get_filename() for part in mail.iter_attachments()]
-    assert names[0].endswith(".html") and names[1] == "profil-ptce.png"
+    assert names[0].endswith(".pdf") and names[1] == "profil-ptce.png"
 
     [hook] = world.crm.received
     assert hook["event"] == "lead" and hook["contact"]["email"] == "lea@exemple.fr"
-    assert b"<!DOCTYPE html>" in base64.b64decode(hook["report_html_base64"])
+    assert hook["report_type"] == "application/pdf"
+    assert "Pôle Sud Archer" in pdf_text(base64.b64decode(hook["report_base64"]))
     assert hook["consent_version"] == "2026-11-consentement-1"
     # A repeat after a crash would carry the same key, so that the CRM can ignore it.
     assert world.crm.keys[0].startswith("ptce-envoi-")

@@ -239,7 +239,7 @@ def test_a_coordinator_sees_and_works_only_their_regions_leads(conversation, sto
     assert "introuvable" in refused.text and "Léa" not in refused.text
 
     [detail] = ara.type_command("lead", "1")
-    assert "Léa Martin" in detail.text and detail.attachments[0].filename.endswith(".html")
+    assert "Léa Martin" in detail.text and detail.attachments[0].filename.endswith(".pdf")
     ara.press("🙋 Prendre en charge")
     [saved] = ara.type("Rendez-vous fixé le 3 décembre")
     assert saved.text == "Demande n° 1 : pris en charge."

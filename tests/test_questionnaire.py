@@ -16,6 +16,7 @@ from bot.conversation import DIAGNOSTIC, Conversation
 from bot.questionnaire import evaluate
 from bot.replies import Input, Reply, User
 from bot.store import Store
+from documents import pdf_text
 
 # A long-standing grouping, like Pôle Sud Archer (Romans-sur-Isère, 2007): many ESS
 # structures, companies, the local authorities, a shared strategy, a full-time animation.
@@ -141,8 +142,8 @@ def test_a_long_standing_grouping_is_a_ptce_with_chart_and_report(founder):
             "oui, d'après vos réponses.") in advice.text
     photo, document = advice.attachments
     assert photo.kind == "photo" and photo.data.startswith(b"\x89PNG")
-    assert document.kind == "document" and document.filename.endswith(".html")
-    report = document.data.decode()
+    assert document.kind == "document" and document.filename.endswith(".pdf")
+    report = pdf_text(document.data)
     assert "Pôle Sud Archer" in report and "Drôme (26)" in report
     assert founder.conversation.content.dialog.version in report
 

@@ -1,4 +1,4 @@
-"""The founder's report: a radar chart and an HTML page that reads on a phone and on paper."""
+"""The founder's report: a radar chart readable on a phone and a PDF people can send."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ import re
 import struct
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from html.parser import HTMLParser
 
 import pytest
 
-from bot.report import draw_radar_png, radar_png, report_filename, report_html
+from bot.report import chart_filename, draw_radar_png, radar_png, report_filename, report_pdf
 from bot.results import (
     IN_THE_MAKING,
     MET,
@@ -21,6 +20,7 @@ from bot.results import (
     ObjectiveScore,
     Result,
 )
+from documents import pdf_pages, pdf_text
 
 LAW = "Loi du 31 juillet 2014, article 9"
 TERRITORY = "Cultiver et servir le territoire"
@@ -95,47 +95,24 @@ def result() -> Result:
         date="2026-11-26",
         version="1.2",
         notes=(AnswerLine("Membres", "", "Relancer la scierie de Die en janvier."),),
+        description="Une filière bois locale, de la forêt du Diois aux menuisiers.",
+        coordination="CRESS Auvergne-Rhône-Alpes",
     )
 
 
 @pytest.fixture(scope="module")
 def chart(result: Result) -> bytes:
-    return radar_png(result.objectives)
+    return radar_png(result.objectives, result.project, result.date)
 
 
 @pytest.fixture(scope="module")
-def page(result: Result, chart: bytes) -> str:
-    return report_html(result, chart)
+def document(result: Result, chart: bytes) -> bytes:
+    return report_pdf(replace(result, notes=()), chart)
 
 
 @pytest.fixture(scope="module")
-def text(page: str) -> str:
-    return visible_text(page)
-
-
-class _Text(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()  # character references are decoded: we read what the user reads
-        self.chunks: list[str] = []
-        self.skip = 0
-
-    def handle_starttag(self, tag, attrs):
-        self.skip += tag in ("style", "script", "title")
-
-    def handle_endtag(self, tag):
-        self.skip -= tag in ("style", "script", "title")
-
-    def handle_data(self, data):
-        if not self.skip:
-            self.chunks.append(data)
-
-
-def visible_text(markup: str) -> str:
-    """The text a reader sees, whitespace collapsed (cells and list items separated by a space)."""
-    parser = _Text()
-    parser.feed(markup.replace("><", "> <"))
-    parser.close()
-    return re.sub(r"\s+", " ", "".join(parser.chunks)).strip()
+def text(document: bytes) -> str:
+    return pdf_text(document)
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -154,14 +131,16 @@ def test_the_chart_is_a_png_large_enough_for_a_phone(chart):
 
 
 def test_the_chart_can_be_drawn_again_and_again(result, chart):
-    again = draw_radar_png(result.objectives)  # drawn anew, not the kept copy
+    # drawn anew, not the kept copy
+    again = draw_radar_png(result.objectives, result.project, result.date)
     assert len(chart) > 1000 and len(again) > 1000
     assert again == chart  # same answers, same picture (no timestamp in the file)
 
 
 def test_charts_can_be_drawn_from_several_threads_at_once(result, chart):
     with ThreadPoolExecutor(max_workers=4) as pool:
-        charts = list(pool.map(lambda _: draw_radar_png(result.objectives), range(4)))
+        charts = list(pool.map(
+            lambda _: draw_radar_png(result.objectives, result.project, result.date), range(4)))
     assert all(drawn == chart for drawn in charts)
 
 
@@ -170,51 +149,50 @@ def test_a_radar_needs_at_least_three_objectives(result):
         radar_png(result.objectives[:2])
 
 
-# --- The HTML report -------------------------------------------------------------------------
+def test_an_objective_not_examined_is_drawn_as_such(result, chart):
+    unexamined = tuple(replace(o, score=0, examined=False) if o.id == "recherche" else o
+                       for o in result.objectives)
+    other = draw_radar_png(unexamined, result.project, result.date)
+    assert other != chart and png_size(other) == png_size(chart)
 
 
-def test_the_report_is_a_french_mobile_friendly_page(page):
-    assert page.startswith("<!DOCTYPE html>")
-    assert '<html lang="fr">' in page
-    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
-    assert "Mon projet est-il un PTCE ? — rapport" in page
+# --- The PDF report --------------------------------------------------------------------------
+
+
+def test_the_report_is_a_pdf_whose_first_page_holds_the_essentials(document, result):
+    first = pdf_pages(document)[0]
+    assert first.startswith("Mon projet est-il un PTCE ? — rapport <Léa & Co>")
+    for essential in ("Une filière bois locale, de la forêt du Diois aux menuisiers.",
+                      "Coordination régionale CRESS Auvergne-Rhône-Alpes",
+                      "Verdict : PTCE en devenir", "Prochaines étapes"):
+        assert essential in first
+    assert first.index("Une filière bois locale") < first.index("Verdict")
 
 
 def test_the_verdict_maturity_and_eligibility_are_shown(text):
-    assert "PTCE en devenir" in text
     assert "Il reste à associer une entreprise hors ESS." in text
-    assert "Maturité : Émergent : la coopération a commencé" in text
-    assert "Éligible aux appels de l'État en l'état : pas encore, parce qu'aucune entreprise " \
-           "hors ESS n'est membre." in text
+    assert "Stade de maturité : Émergent : la coopération a commencé" in text
+    assert ("Éligible aux appels de l'État en l'état : pas encore, parce qu'aucune entreprise "
+            "hors ESS n'est membre.") in text
 
 
-def test_each_criterion_shows_its_icon_label_level_quote_and_source(page, result):
-    rows = [visible_text(row) for row in re.findall(r"<tr class=\"status-.*?</tr>", page, re.S)]
-    assert len(rows) == 8
-    for row, criterion in zip(rows, result.criteria, strict=True):
-        assert row.startswith(f"{criterion.icon} {criterion.id} {criterion.label}")
-        assert ("(bloquant)" if criterion.blocking else "(attendu)") in row
-        assert criterion.explanation in row
-        assert row.endswith(f"» {LAW}")  # the quote, then its source
-    assert "«\u00a0une stratégie commune et continue\u00a0»" in page  # guillemets not doubled
-    assert "««" not in page
-    assert [row[0] for row in rows].count("❌") == 1
+def test_each_criterion_shows_its_status_label_level_and_explanation(text, result):
+    for criterion in result.criteria:
+        level = "bloquant" if criterion.blocking else "attendu"
+        assert f"{criterion.id} " in text
+        assert f"({level})" in text
+        assert criterion.explanation in text
+    assert "✘ manquant" in text and "⚠ en partie" in text and "✔ rempli" in text
+    assert "Texte de chaque critère : Loi du 31 juillet 2014, article 9." in text
 
 
 def test_the_date_is_written_in_french_with_the_questionnaire_version(text):
-    assert "Date 26 novembre 2026" in text
+    assert "Date 26 novembre 2026 · questionnaire 1.2" in text
     assert "2026-11-26" not in text
-    assert "Version du questionnaire 1.2" in text
 
 
-def test_the_project_and_its_territory_appear(text):
-    assert "Projet <Léa & Co>" in text
+def test_the_territory_appears(text):
     assert "Territoire Drôme (26), Auvergne-Rhône-Alpes" in text
-
-
-def test_a_project_name_with_markup_is_shown_literally(page):
-    assert "&lt;Léa &amp; Co&gt;" in page
-    assert "<Léa" not in page
 
 
 def test_every_answer_is_listed_under_its_section(text, result):
@@ -224,62 +202,44 @@ def test_every_answer_is_listed_under_its_section(text, result):
         < text.index("Membres Combien de structures")
 
 
-def test_strengths_next_steps_and_adviser_notes_are_there(text):
-    assert "Vos points forts Éthique et valeurs : vos valeurs communes" in text
-    assert "Vos prochaines étapes Associez une PME locale" in text
-    assert "Notes de l'accompagnement Membres : Relancer la scierie de Die en janvier." in text
+def test_strengths_and_next_steps_are_there(text):
+    assert "Points forts • Éthique et valeurs : vos valeurs communes" in text
+    assert "Prochaines étapes 1. Associez une PME locale" in text
 
 
-def test_the_chart_is_embedded_and_nothing_is_loaded_from_the_network(page):
-    assert '<img src="data:image/png;base64,' in page
-    assert not re.search(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", page, re.I)
-    assert "@import" not in page and "url(" not in page
+def test_the_scores_are_listed_and_an_objective_not_examined_says_so(result, chart):
+    text = pdf_text(report_pdf(result))  # without a chart, the scores are still there
+    assert "Recherche et développement 0/100" in text
+    assert "Éthique et valeurs 100/100" in text
+    unexamined = replace(result, objectives=tuple(
+        replace(o, examined=False) if o.id == "recherche" else o for o in result.objectives))
+    assert "Recherche et développement non examiné" in pdf_text(report_pdf(unexamined, chart))
 
 
-def test_without_a_chart_the_scores_are_still_listed(result):
-    page = report_html(result)
-    assert "data:image/png" not in page
-    text = visible_text(page)
-    assert "Développer une économie intégrée au territoire Recherche et développement 0" in text
-    assert "Conduire un projet global basé sur la coopération Éthique et valeurs 100" in text
+def test_the_founders_report_has_no_notes_and_the_advisers_is_confidential(result, chart,
+                                                                           text):
+    assert "Relancer la scierie" not in text and "CONFIDENTIEL" not in text
+    advisers = pdf_text(report_pdf(result, chart, confidential=True))
+    assert advisers.startswith("CONFIDENTIEL")
+    assert "Notes privées de l'accompagnement Membres Relancer la scierie de Die en janvier." \
+        in advisers
 
 
-def test_the_footer_says_it_is_not_the_official_referentiel(text):
-    assert text.endswith("Outil inspiré du référentiel des PTCE — ce n'est pas le référentiel "
-                         "officiel ; ce rapport n'est pas un label.")
+def test_the_footer_says_it_is_not_the_official_referentiel(document):
+    for number, page in enumerate(pdf_pages(document), 1):
+        assert page.endswith("Outil inspiré du référentiel des PTCE — ce n'est pas le "
+                             f"référentiel officiel ; ce rapport n'est pas un label. Page "
+                             f"{number}/{len(pdf_pages(document))}")
 
 
-VOID_TAGS = frozenset({"meta", "img", "br", "hr", "link", "input"})
+def test_the_same_result_gives_the_same_document(result, chart, document):
+    assert report_pdf(replace(result, notes=()), chart) == document
 
 
-class _TagBalance(HTMLParser):
-    """Collects parse problems: closing tags that do not match the open one."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.stack: list[str] = []
-        self.errors: list[str] = []
-        self.seen: set[str] = set()
-
-    def handle_starttag(self, tag, attrs):
-        self.seen.add(tag)
-        if tag not in VOID_TAGS:
-            self.stack.append(tag)
-
-    def handle_endtag(self, tag):
-        if not self.stack or self.stack[-1] != tag:
-            self.errors.append(f"</{tag}> closes <{self.stack[-1] if self.stack else '?'}>")
-        else:
-            self.stack.pop()
-
-
-def test_the_page_parses_with_balanced_tags(page):
-    parser = _TagBalance()
-    parser.feed(page)
-    parser.close()
-    assert parser.errors == []
-    assert parser.stack == []
-    assert {"html", "head", "body", "main", "section", "table", "footer", "img"} <= parser.seen
+def test_emoji_and_odd_characters_in_a_name_do_not_break_the_document(result, chart):
+    odd = replace(result, project="Pôle 🌱 « Bois » \u202eZ", description="Léa & Co 🧭")
+    text = pdf_text(report_pdf(odd, chart))
+    assert "Pôle « Bois »" in text and "« Léa & Co »" in text
 
 
 # --- The file name ---------------------------------------------------------------------------
@@ -287,12 +247,13 @@ def test_the_page_parses_with_balanced_tags(page):
 
 def test_the_file_name_is_ascii_and_safe(result):
     name = report_filename(result)
-    assert name == "rapport-ptce-lea-co-2026-11-26.html"
-    assert name.isascii() and name.endswith(".html")
+    assert name == "rapport-ptce-lea-co-2026-11-26.pdf"
+    assert chart_filename(result) == "profil-ptce-lea-co-2026-11-26.png"
+    assert name.isascii()
     assert re.fullmatch(r"[a-z0-9.-]+", name)
 
 
 def test_a_project_without_a_usable_name_gets_a_generic_file_name(result):
-    assert report_filename(replace(result, project="")) == "rapport-ptce-projet-2026-11-26.html"
+    assert report_filename(replace(result, project="")) == "rapport-ptce-projet-2026-11-26.pdf"
     assert report_filename(replace(result, project="../../Œuvre/∞")) == \
-        "rapport-ptce-oeuvre-2026-11-26.html"
+        "rapport-ptce-oeuvre-2026-11-26.pdf"

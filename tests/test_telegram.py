@@ -25,6 +25,7 @@ from bot.channels.telegram import (
 from bot.content import MENU_COMMANDS, Content
 from bot.conversation import Conversation
 from bot.store import Store
+from documents import pdf_text
 from fake_telegram import TOKEN, FakeTelegram, FakeUser, Sent, polling
 
 LEA = FakeUser(1001, "Léa")
@@ -405,8 +406,8 @@ async def test_the_questionnaire_sends_its_verdict_chart_and_report(bot):
     assert verdict.text.startswith("🧭 Pas (encore) un PTCE en l'état")
     assert advice.text.startswith("Éligible aux appels de l'État")
     assert photo.method == "sendPhoto" and photo.file_bytes.startswith(b"\x89PNG")
-    assert document.method == "sendDocument" and document.file_name.endswith(".html")
-    assert "&lt;Léa &amp; Co&gt;" in document.file_bytes.decode()
+    assert document.method == "sendDocument" and document.file_name.endswith(".pdf")
+    assert "<Léa & Co>" in pdf_text(document.file_bytes)
     assert bot.fake.rejected == []
 
 

@@ -399,7 +399,7 @@ class TelegramChannel:
                                    link_preview_options=NO_PREVIEW)
         if purpose == outbox.LEAD and lead.get("report"):
             await bot.send_document(chat_id, InputFile(lead["report"], filename=lead.get(
-                "report_name") or "rapport-ptce.html"))
+                "report_name") or "rapport-ptce.pdf"))
         if purpose == outbox.LEAD and lead.get("chart"):
             await bot.send_photo(chat_id, InputFile(lead["chart"], filename="profil-ptce.png"))
 
