@@ -98,7 +98,7 @@ def test_with_consent_the_lead_is_committed_and_queued_for_every_channel(convers
     assert lead["consent_version"] == "2026-11-consentement-1"
     assert lead["consent_at"] and lead["consent_recipient"] == "CRESS Auvergne-Rhône-Alpes"
     assert json.loads(lead["contact"])["phone"] == "06 12 34 56 78"
-    assert lead["report"].startswith(b"<!DOCTYPE html>") and lead["verdict"] == "PTCE"
+    assert lead["report"].startswith(b"%PDF-") and lead["verdict"] == "PTCE"
     assert deliveries(store) == [("lead", "telegram", "-1001", 0),
                                  ("lead", "email", "ptce@cress-ara.exemple", 0),
                                  ("lead", "webhook", "http://127.0.0.1:9/hook", 0)]
