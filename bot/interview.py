@@ -541,7 +541,8 @@ class Interview:
             regional = self.directory.of_region(department.region.id)
             coordination = regional[0].name if regional else ""
         return replace(result, description=str(answers.get("description") or ""),
-                       coordination=coordination)
+                       coordination=coordination,
+                       adviser=session.structure if with_notes else "")
 
     def result_files(self, session: Session, *, with_notes: bool = False
                      ) -> tuple[Result, bytes, bytes, str]:
@@ -556,7 +557,7 @@ class Interview:
             session.region = result.region
             self._save(session)
         chart = radar_png(result.objectives, result.project, result.date)
-        report = report_pdf(result, chart, confidential=with_notes and bool(result.notes))
+        report = report_pdf(result, chart)
         return result, chart, report, report_filename(result)
 
     def summary_text(self, result: Result) -> str:

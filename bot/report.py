@@ -249,24 +249,27 @@ _GREY = (91, 91, 87)
 _BODY_PT = 9.5
 
 
-def report_pdf(result: Result, chart_png: bytes | None = None, *,
-               confidential: bool = False) -> bytes:
+def report_pdf(result: Result, chart_png: bytes | None = None) -> bytes:
     """The result as an A4 PDF in French: the essentials on the first page (project and its
-    description, territory and regional coordination, verdict, criteria, profile, next
-    steps), then the answers. ``confidential`` marks an adviser's copy, with its notes.
+    description, territory and regional coordination, verdict, criteria, next steps,
+    profile), then the answers. An adviser's copy (``result.adviser`` or notes) is marked
+    confidential on every page and keeps the notes apart, before the answers.
 
     Built with fpdf2 and the DejaVu fonts that matplotlib ships; the same result gives the
     same bytes (fixed creation date)."""
     from fpdf import FPDF
     from fpdf.enums import XPos, YPos
 
+    confidential = bool(result.adviser or result.notes)
+    mark = (f"Confidentiel — notes de l'accompagnateur ({result.adviser})" if result.adviser
+            else "Confidentiel — notes de l'accompagnateur")
+
     class Document(FPDF):
         def header(self) -> None:
             if confidential:
                 self.set_font("DejaVu", "B", 8)
                 self.set_text_color(178, 24, 43)
-                self.cell(0, 4, "CONFIDENTIEL — copie de l'accompagnement, avec ses notes "
-                          "privées : ne pas transmettre au porteur du projet",
+                self.cell(0, 4, f"{mark} : à ne pas transmettre au porteur du projet",
                           align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
                 self.set_text_color(0)
 
@@ -296,7 +299,7 @@ def report_pdf(result: Result, chart_png: bytes | None = None, *,
     writer.profile(result, chart_png)
     writer.bullets("Points forts", result.strengths)
     if result.notes:
-        writer.answers("Notes privées de l'accompagnement", result.notes)
+        writer.answers("Notes de l'accompagnateur (privées)", result.notes)
     writer.answers("Vos réponses", result.answers)
     return bytes(pdf.output())
 

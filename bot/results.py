@@ -82,3 +82,4 @@ class Result:
     notes: tuple[AnswerLine, ...] = ()  # an adviser's private notes (section, "", note)
     description: str = ""  # the project in the founder's words, may be empty
     coordination: str = ""  # the regional coordination's name, may be empty
+    adviser: str = ""  # the adviser's structure, on the adviser's copy only

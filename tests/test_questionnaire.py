@@ -466,16 +466,19 @@ def test_an_adviser_runs_a_session_adds_notes_and_hands_it_to_the_founder(conver
     assert founder.current == "strategy"
     founder.answer(POLE_SUD_ARCHER)
     _, advice = founder.result()
-    assert "Convention en cours" not in advice.attachments[1].data.decode()  # private notes
+    founders_report = pdf_text(advice.attachments[1].data)
+    assert "Convention en cours" not in founders_report  # private notes
+    assert "Confidentiel" not in founders_report
 
     adviser.type_command("conseiller")
     [sessions] = adviser.press("📂 Mes sessions")
     labels = [b.label for row in sessions.buttons for b in row]
     assert labels[0].startswith("Pôle <Sud> & Archer — terminé : PTCE")
     _, adviser_advice = adviser.press(labels[0])
-    report = adviser_advice.attachments[1].data.decode()
+    report = pdf_text(adviser_advice.attachments[1].data)
+    assert report.startswith("Confidentiel — notes de l'accompagnateur (DLA de la Drôme)")
     assert "Convention en cours de signature" in report
-    assert "Pôle &lt;Sud&gt; &amp; Archer" in report
+    assert "Pôle <Sud> & Archer" in report
 
 
 def test_a_resume_link_works_once(conversation):

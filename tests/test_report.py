@@ -218,11 +218,13 @@ def test_the_scores_are_listed_and_an_objective_not_examined_says_so(result, cha
 
 def test_the_founders_report_has_no_notes_and_the_advisers_is_confidential(result, chart,
                                                                            text):
-    assert "Relancer la scierie" not in text and "CONFIDENTIEL" not in text
-    advisers = pdf_text(report_pdf(result, chart, confidential=True))
-    assert advisers.startswith("CONFIDENTIEL")
-    assert "Notes privées de l'accompagnement Membres Relancer la scierie de Die en janvier." \
+    assert "Relancer la scierie" not in text and "Confidentiel" not in text
+    advisers = pdf_text(report_pdf(replace(result, adviser="DLA de la Drôme"), chart))
+    assert advisers.startswith("Confidentiel — notes de l'accompagnateur (DLA de la Drôme) : à "
+                               "ne pas transmettre au porteur du projet")
+    assert "Notes de l'accompagnateur (privées) Membres Relancer la scierie de Die en janvier." \
         in advisers
+    assert advisers.index("Notes de l'accompagnateur (privées)") < advisers.index("Vos réponses")
 
 
 def test_the_footer_says_it_is_not_the_official_referentiel(document):
