@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -253,6 +254,16 @@ class Checker:
         self.problems: list[Problem] = []
         self.path = Path()
         self.unreadable = False  # a file could not be parsed: skip cross-file references
+        self._dates: dict[str, tuple[str, Path, int]] = {}  # url -> (date, file, line)
+
+    def source_date(self, url: str | None, date: str | None, line: int) -> None:
+        """One source, one date: the same page must carry the same date in every file."""
+        if not url or not date:
+            return
+        first = self._dates.setdefault(url, (date, self.path, line))
+        if first[0] != date:
+            self.error(line, f"la page {url} est datée « {date} » ici mais « {first[0]} » en "
+                             f"{first[1].name}:{first[2]} : une source, une date")
 
     def error(self, line: int, message: str) -> None:
         self.problems.append(Problem(self.path, line, message))
@@ -372,6 +383,11 @@ def _build(root: Path) -> Content:
     steering = read_steering(c, knowledge / "personas.yaml", entries)
     if not c.unreadable:
         _check_links(c, entries, entry_lines)
+        _check_quotes(c, entries, entry_lines, knowledge / "sources",
+                      [*messages.values(), dialog.title if dialog else ""])
+        if dialog is not None:
+            _check_criteria_quotes(c, dialog, root / "dialogs" / "qualification.yaml",
+                                   knowledge / "sources")
     _check_rendered_length(c, entries, entry_lines, messages.get("source_prefix", ""))
     _check_question_clashes(c, entries, entry_lines)
     if c.problems:
@@ -382,6 +398,72 @@ def _build(root: Path) -> Content:
     )
     return Content(root, entries, theme_objs, glossary, smalltalk, out_of_scope, messages,
                    sms, synonyms, dialog, territories, directory, places, steering)
+
+
+_QUOTE = re.compile(r"«\s*([^«»]+?)\s*»")
+_ELISION = re.compile(r"\s*\[?(?:…|\.\.\.)\]?\s*")
+
+
+def _check_quotes(c: Checker, entries: dict[str, Entry], where: dict[str, tuple[Path, int]],
+                  folder: Path, own_words: list[str]) -> None:
+    """Every « quote » of three words or more in an answer is found word for word (spaces,
+    apostrophes, case and line breaks aside; « […] » marks a cut) in a text the entry cites
+    (a seed, the facts sheet), or is the assistant's own words (a button, the questionnaire's
+    title)."""
+    texts = {ref: _comparable(path.read_text(encoding="utf-8"))
+             for ref, path in _source_files(folder).items()}
+    if not texts:
+        return
+    own = "\n".join(_comparable(words) for words in own_words)
+    for entry in entries.values():
+        cited = [texts[s.ref] for s in entry.sources if s.ref in texts]
+        if not cited:
+            continue
+        for quote in _QUOTE.findall(entry.answer):
+            if len(quote.split()) < 3:
+                continue
+            parts = [_comparable(p) for p in _ELISION.split(quote) if p.strip()]
+            if all(any(p in text for text in cited) or p in own for p in parts):
+                continue
+            path, line = where.get(entry.id, (Path("?"), 0))
+            refs = ", ".join(s.ref for s in entry.sources if s.ref in texts)
+            c.problems.append(Problem(path, line, f"entrée « {entry.id} » : la citation "
+                                                  f"« {quote} » ne se trouve pas mot pour mot "
+                                                  f"dans ses sources ({refs})"))
+
+
+def _check_criteria_quotes(c: Checker, dialog: Dialog, path: Path, folder: Path) -> None:
+    """The law's words behind each criterion are found word for word in the sources (seed 004
+    reproduces article 9 in its annex 1)."""
+    texts = [_comparable(p.read_text(encoding="utf-8")) for p in _source_files(folder).values()]
+    if not texts:
+        return
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for criterion in dialog.criteria:
+        quote = criterion.quote.strip().removeprefix("«").removesuffix("»").strip()
+        parts = [_comparable(p) for p in _ELISION.split(quote) if p.strip()]
+        if all(any(p in text for text in texts) for p in parts):
+            continue
+        line = next((n for n, text in enumerate(lines, 1) if f"id: {criterion.id}" in text), 0)
+        c.problems.append(Problem(path, line, f"critère « {criterion.id} » : la citation "
+                                              f"« {quote} » ne se trouve pas mot pour mot "
+                                              "dans les sources"))
+
+
+def _source_files(folder: Path) -> dict[str, Path]:
+    """``seed-000`` → ``sources/000_….txt``; ``facts`` → ``sources/ptce-facts.md``."""
+    files = {f"seed-{p.name[:3]}": p for p in sorted(folder.glob("[0-9][0-9][0-9]_*.txt"))}
+    if (folder / "ptce-facts.md").exists():
+        files["facts"] = folder / "ptce-facts.md"
+    return files
+
+
+def _comparable(text: str) -> str:
+    """Text as quotes are compared: NFKC, one kind of apostrophe, words cut at a line end
+    joined, whitespace collapsed, lower case."""
+    text = unicodedata.normalize("NFKC", text).replace("’", "'").replace("\u2011", "-")
+    text = re.sub(r"(\w)-\s*\n\s*(\w)", r"\1-\2", text)
+    return re.sub(r"\s+", " ", text).strip().lower()
 
 
 def _read_territories(c: Checker, path: Path) -> Territories | None:
@@ -501,6 +583,7 @@ def _read_source_refs(c: Checker, raw: LineDict, what: str,
         if ref == "facts" and not date:
             c.error(spec.line, f"{what} : une source « facts » doit être datée (date: AAAA-MM, "
                                "ou s.d. pour une page non datée)")
+        c.source_date(url, date, spec.line_of("date") if date else spec.line)
         out.append(Source(ref, sources.get(ref, ref), section, date, url))
     return tuple(out)
 

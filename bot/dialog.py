@@ -211,7 +211,8 @@ _OBJECTIVE_KEYS = {"id", "label", "general", "strength", "next_step", "criterion
 _RULE_KEYS = {"id", "text", "when"}
 REQUIRED_DIALOG_MESSAGES = (
     "start", "resume_offer", "paused", "resumed", "why_none", "invalid_choice",
-    "invalid_number", "invalid_text", "invalid_department", "confirm_department",
+    "invalid_number", "invalid_text", "invalid_department", "outside_region",
+    "handoff_outside_region", "confirm_department",
     "too_many_failures", "recap", "stale", "finished", "restart", "faq_then_resume",
     "multi_hint", "no_session", "result_criteria", "result_stage", "result_eligibility",
     "result_strengths", "result_next_steps", "result_chart_caption", "result_report_caption",

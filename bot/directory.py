@@ -205,6 +205,7 @@ def _read_source(c: Checker, raw: LineDict,
     if url and not is_web_address(url):
         c.error(spec.line_of("url"), f"{what} : adresse de source « {url} » mal formée")
         url = ""
+    c.source_date(url, date, spec.line_of("date"))
     return section, date or None, url or None
 
 

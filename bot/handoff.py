@@ -136,6 +136,10 @@ class Handoff:
         step = state["step"]
         if step == "department":
             found = parse_department(text, self.territories)
+            outside = self.territories.outside_region(text) if not found else None
+            if outside is not None:
+                return [Reply(self.m["handoff_outside_region"].format(name=outside.name),
+                              kind="error", expects_text=True)]
             if not found:
                 return [Reply(self.m["invalid_department"], kind="error", expects_text=True)]
             rows = tuple((Button(d.label(), f"{PICK_DEPARTMENT}{d.code}"),) for d in found)

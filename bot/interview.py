@@ -247,6 +247,13 @@ class Interview:
                                 else number)
         if question.type == DEPARTMENT:
             found = parse_department(text, self.territories)
+            outside = self.territories.outside_region(text) if not found else None
+            if outside is not None:  # Saint-Martin, Saint-Barthélemy…: no region to route to
+                session.failures = MAX_FAILURES  # the question can be passed: say so
+                self._save(session)
+                skip = ((Button(self.m["btn_skip"], f"{SKIP}{question.id}"),),)
+                return [Reply(self.m["outside_region"].format(name=outside.name),
+                              buttons=skip, kind="error"), self._ask(session)]
             if not found:
                 return self._interlude_or_invalid(session, faq, text,
                                                   self.m["invalid_department"])

@@ -271,5 +271,6 @@ def _read_pole_source(c: Checker, raw: LineDict, what: str,
         c.error(raw.line_of("ref"), f"{what} : source inconnue « {ref} »")
     if not ref and not url:
         c.error(raw.line, f"{what} : « ref » ou « url » attendu")
+    c.source_date(url, date, raw.line_of("date"))
     return PoleSource(sources.get(ref, url), c.text(raw, "section", what, required=False),
                       date)

@@ -79,12 +79,24 @@ class Department:
         return f"{self.name} ({self.code})"
 
 
+@dataclass(frozen=True)
+class Collectivity:
+    """An overseas collectivity outside the regions (Saint-Martin…): recognised to say so."""
+
+    code: str  # "978"
+    name: str
+    postal: tuple[str, ...]  # its postal codes, which look like a region's ("97150")
+
+
 class Territories:
     """All regions and departments, with look-ups by code, id and typed name."""
 
-    def __init__(self, regions: Iterable[Region], departments: Iterable[Department]) -> None:
+    def __init__(self, regions: Iterable[Region], departments: Iterable[Department],
+                 outside: Iterable[Collectivity] = ()) -> None:
         self.regions: tuple[Region, ...] = tuple(regions)
         self.departments: tuple[Department, ...] = tuple(departments)
+        self.outside: tuple[Collectivity, ...] = tuple(outside)
+        self._outside_codes = {code: c for c in self.outside for code in (c.code, *c.postal)}
         self._by_code = {d.code: d for d in self.departments}
         self._by_id = {r.id: r for r in self.regions}
         self._department_keys = _keys((d, [d.name, *d.aliases]) for d in self.departments)
@@ -95,6 +107,21 @@ class Territories:
         """The department of ``code`` ("26", "2a", "1" for "01"), or None."""
         code = code.strip().upper()
         return self._by_code.get(code.zfill(2) if code.isdigit() else code)
+
+    def outside_region(self, text: str) -> Collectivity | None:
+        """The overseas collectivity outside the regions that ``text`` names by its code,
+        postal code or name ("97150", "St-Barth", "Saint-Pierre-et-Miquelon"), or None."""
+        words = _words(text)
+        for word in words:
+            if word in self._outside_codes:
+                return self._outside_codes[word]
+        joined = f" {' '.join(words)} "
+        for collectivity in self.outside:
+            name = " ".join(_words(collectivity.name))
+            if f" {name} " in joined or (name.startswith("saint barthelemy")
+                                         and " saint barth " in joined):
+                return collectivity
+        return None
 
     def region(self, region_id: str) -> Region | None:
         """The region of identifier ``region_id``, or None."""
@@ -168,6 +195,8 @@ def _from_code(word: str, territories: Territories) -> list[Department]:
     elif word in ("2a", "2b") or (word.isdigit() and len(word) <= 3):
         codes = [word]
     elif word.isdigit() and len(word) == 5:
+        if word in territories._outside_codes:  # Saint-Martin's 97150 is not Guadeloupe
+            return []
         codes = [_postal_department(word)]
     else:
         return []
@@ -462,7 +491,29 @@ def read_territories(path: Path) -> tuple[Territories, list[str]]:
     for region, line in regions.values():
         if region.id not in used:
             r.error(line, f"région « {region.id} » : aucun département ne lui est rattaché")
-    return Territories((reg for reg, _ in regions.values()), departments), r.problems
+    outside = _read_outside(r, data, {d.code for d in departments})
+    return Territories((reg for reg, _ in regions.values()), departments, outside), r.problems
+
+
+def _read_outside(r: _Reader, data: LineDict, codes: set[str]) -> list[Collectivity]:
+    """The optional list ``outside_regions`` of collectivities outside the regions."""
+    if "outside_regions" not in data:
+        return []
+    out = []
+    for _line, item in r.items(data, "outside_regions"):
+        r.known_keys(item, {"code", "name", "postal"}, "collectivité")
+        code, name = r.text(item, "code", "collectivité"), r.text(item, "name", "collectivité")
+        postal = item.get("postal", [])
+        postal = [str(p) for p in (postal if isinstance(postal, list) else [postal])]
+        if code in codes:
+            r.error(item.line_of("code"), f"collectivité « {name} » : le code {code} est déjà "
+                                          "celui d'un département")
+        if not all(re.fullmatch(r"\d{5}", p) for p in postal):
+            r.error(item.line_of("postal"), f"collectivité « {name} » : codes postaux à cinq "
+                                            "chiffres attendus")
+        if code and name:
+            out.append(Collectivity(code, name, tuple(postal)))
+    return out
 
 
 def _read_regions(r: _Reader, data: LineDict) -> dict[str, tuple[Region, int]]:

@@ -214,3 +214,31 @@ def test_a_department_in_an_unknown_region_is_reported(content_copy):
     line = _edit(path, "region: auvergne-rhone-alpes}", "region: rhone-alpes}")
     problems = _problems(content_copy)
     assert any(p.startswith(f"{path}:{line}:") and "rhone-alpes" in p for p in problems)
+
+
+def test_a_quote_that_is_not_in_its_source_is_reported(content_copy):
+    path = content_copy / "knowledge" / "faq" / "gouvernance-financement.yaml"
+    _edit(path, "« principalement soutenu par les collectivités locales »",
+          "« principalement soutenus par les collectivités locales »")
+    problems = _problems(content_copy)
+    assert any(p.startswith(f"{path}:") and "« principalement soutenus par les collectivités "
+               "locales » ne se trouve pas mot pour mot dans ses sources (seed-004" in p
+               for p in problems), problems
+
+
+def test_a_law_quote_of_a_criterion_is_checked_too(content_copy):
+    path = content_copy / "dialogs" / "qualification.yaml"
+    _edit(path, "stratégie commune et continue »", "stratégie commune et durable »")
+    problems = _problems(content_copy)
+    assert any("critère « L5 » : la citation « pour mettre en œuvre une stratégie commune et "
+               "durable » ne se trouve pas" in p for p in problems), problems
+
+
+def test_one_page_dated_two_ways_is_reported(content_copy):
+    path = content_copy / "knowledge" / "coordinations.yaml"
+    line = _edit(path, 'date: "2022", url: "https://cress-na.org/ami-ptce-phase-2-saison-3"',
+                 'date: "2021-05", url: "https://cress-na.org/ami-ptce-phase-2-saison-3"')
+    problems = _problems(content_copy)
+    assert any(p.startswith(f"{path}:{line}:") and "https://cress-na.org/ami-ptce-phase-2-"
+               "saison-3 est datée « 2021-05 » ici mais « 2022 » en" in p and
+               "une source, une date" in p for p in problems), problems

@@ -65,26 +65,29 @@ def test_the_directory_holds_no_email_address_or_phone_number():
 def test_every_coordination_cites_a_dated_source(directory):
     for coordination in directory.all:
         assert coordination.role.endswith("."), coordination.id
-        assert re.search(r"\((?:\w+ )?\d{4}\)|\(page non datée\)", coordination.source_line), \
+        assert re.search(r"\((?:\d{1,2}(?:er)? )?(?:\w+ )?\d{4}\)|\(page non datée\)",
+                         coordination.source_line), \
             coordination.source_line
 
 
-@pytest.mark.parametrize(("department", "expected"), [
-    ("2A", "CRESS de Corse"),
-    ("974", "CRESS La Réunion"),
-    ("35", "CRESS Bretagne"),
+@pytest.mark.parametrize(("department", "expected", "kind"), [
+    ("2A", "CRESS de Corse", "cress"),
+    ("974", "ESS France", "reseau"),
+    ("35", "CRESS Bretagne", "cress"),
 ])
 def test_the_default_coordination_of_a_department_s_region(content, directory, department,
-                                                           expected):
+                                                           expected, kind):
     region = content.territories.department(department).region
     coordination = directory.for_region(region.id)
     assert coordination.name == expected
-    assert coordination.kind == "cress"
+    assert coordination.kind == kind
 
 
-def test_an_overseas_cress_says_no_ptce_specific_contact_was_found(directory):
+def test_overseas_the_sources_name_no_cress_and_the_assistant_says_so(directory):
     reunion = directory.for_region("la-reunion")
-    assert "Aucun interlocuteur propre aux PTCE" in reunion.role
+    assert reunion.role.startswith("Nos sources ne citent ni CRESS ni cellule régionale des "
+                                   "PTCE à La Réunion")
+    assert "ESS France, tête de réseau nationale des chambres régionales" in reunion.role
     assert reunion.website is None
 
 
@@ -92,7 +95,7 @@ def test_bretagne_has_its_sourced_website_and_dated_source(directory):
     bretagne = directory.get("cress-bretagne")
     assert bretagne.website == "http://www.cres-bretagne.org"
     assert "Rencontres régionales des PTCE" in bretagne.role
-    assert bretagne.source_line.endswith("(novembre 2025)")
+    assert bretagne.source_line.endswith("(27 novembre 2025)")
 
 
 def test_a_region_may_have_other_coordinations_after_its_default(directory):
@@ -158,7 +161,7 @@ def test_an_unknown_region_and_a_region_left_without_coordination(content_copy):
     path = _coordinations(content_copy)
     line = _edit(path, "    region: mayotte\n", "    region: atlantide\n")
     problems = _problems(content_copy)
-    assert f"{path}:{line}: coordination « cress-mayotte » : région « atlantide » inconnue " \
+    assert f"{path}:{line}: coordination « ess-france-mayotte » : région « atlantide » inconnue " \
            "(voir territories.yaml)" in problems
     assert any(p.startswith(f"{path}:") and "région « mayotte » (Mayotte) : aucune coordination"
                in p for p in problems), problems
@@ -166,13 +169,13 @@ def test_an_unknown_region_and_a_region_left_without_coordination(content_copy):
 
 def test_a_duplicate_id_an_unknown_kind_and_a_bad_website(content_copy):
     path = _coordinations(content_copy)
-    first = _line_of(path.read_text(encoding="utf-8"), "  - id: cress-guyane")
-    dup = _edit(path, "  - id: cress-mayotte\n", "  - id: cress-guyane\n")
+    first = _line_of(path.read_text(encoding="utf-8"), "  - id: ess-france-guyane")
+    dup = _edit(path, "  - id: ess-france-mayotte\n", "  - id: ess-france-guyane\n")
     kind = _edit(path, "    kind: region\n", "    kind: collectivite\n")
     site = _edit(path, "website: \"https://www.cresspaca.org\"", "website: \"www.cresspaca\"")
     problems = _problems(content_copy)
-    assert f"{path}:{dup}: coordination « cress-guyane » : identifiant en double (déjà ligne " \
-           f"{first})" in problems
+    assert f"{path}:{dup}: coordination « ess-france-guyane » : identifiant en double " \
+           f"(déjà ligne {first})" in problems
     assert any(p.startswith(f"{path}:{kind}:") and "type « collectivite » inconnu" in p
                for p in problems), problems
     assert any(p.startswith(f"{path}:{site}:") and "site « www.cresspaca » mal formé" in p

@@ -140,7 +140,7 @@ def test_a_shared_telegram_contact_fills_the_phone(conversation, store):
 
 @pytest.mark.parametrize(("typed", "pick", "recipient"), [
     ("2A", "Corse-du-Sud (2A)", "CRESS de Corse"),
-    ("974", "La Réunion (974)", "CRESS La Réunion"),
+    ("974", "La Réunion (974)", "ESS France"),
     ("35000", "Ille-et-Vilaine (35)", "CRESS Bretagne"),
 ])
 def test_without_questionnaire_the_department_gives_the_coordination(conversation, store,

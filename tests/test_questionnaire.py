@@ -401,6 +401,17 @@ def test_a_department_is_understood_and_confirmed_with_a_button(founder, typed, 
     assert founder.current == "territory_kind"
 
 
+def test_saint_martin_is_said_to_be_outside_the_regions_and_can_be_passed(founder):
+    founder.start()
+    founder.answer({**POLE_SUD_ARCHER, "department": None})
+    explained, _question = founder.type("97150")
+    assert explained.text.startswith("Saint-Martin est une collectivité d'outre-mer qui ne fait "
+                                      "partie d'aucune région")
+    assert founder.current == "department"
+    founder.press("Passer cette question")
+    assert founder.current == "territory_kind"
+
+
 def test_an_unknown_department_is_explained(founder):
     founder.start()
     founder.answer({**POLE_SUD_ARCHER, "department": None})

@@ -408,3 +408,14 @@ def test_loading_a_broken_file_fails_with_every_problem(tmp_path):
         load_territories(path)
     assert len(error.value.problems) == 1
     assert "nulle-part" in str(error.value)
+
+
+@pytest.mark.parametrize("typed, name", [
+    ("97150", "Saint-Martin"), ("Saint-Martin", "Saint-Martin"), ("97133", "Saint-Barthélemy"),
+    ("st barth", "Saint-Barthélemy"), ("975", "Saint-Pierre-et-Miquelon"),
+    ("97500", "Saint-Pierre-et-Miquelon"),
+])
+def test_a_collectivity_outside_the_regions_is_recognised_not_mapped(territories, typed, name):
+    assert parse_department(typed, territories) == []  # never silently Guadeloupe
+    assert territories.outside_region(typed).name == name
+    assert territories.outside_region("971") is None

@@ -97,7 +97,7 @@ def test_a_city_is_placed_in_its_region(ask):
 def test_a_region_without_poles_in_the_sources_says_so_and_who_to_contact(ask):
     reply = ask("il y a des ptce a la reunion ?")
     assert reply.kind == "local"
-    assert "aucun pôle" in reply.text and "CRESS La Réunion" in reply.text
+    assert "aucun pôle" in reply.text and "ESS France" in reply.text
 
 
 @pytest.mark.parametrize(
