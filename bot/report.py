@@ -50,8 +50,8 @@ _MONTHS = (
 )
 
 # One colour per general objective, in order of appearance (colour-blind friendly, dark enough
-# to read as text on white).
-_GENERAL_COLOURS = ("#1b7837", "#2166ac", "#b2182b")
+# to read as text on white; no red, which would read as "bad").
+_GENERAL_COLOURS = ("#1b7837", "#2166ac", "#8c510a")
 _POLYGON_COLOUR = "#6a3d9a"
 _GRID_COLOUR = "#b0b0b0"
 _UNEXAMINED_COLOUR = "#8a8a85"
@@ -59,10 +59,10 @@ _UNEXAMINED_COLOUR = "#8a8a85"
 # Chart geometry: 10 × 10 inches at 100 dpi = 1000 × 1000 px.
 _FIGSIZE = 10.0
 _DPI = 100
-_LABEL_PT = 16
-_SCORE_PT = 16
-_SMALL_PT = 14  # the smallest text of the chart (gridline values, legend)
-_LABEL_WIDTH = 20  # characters per line of an objective's label
+_LABEL_PT = 21
+_SCORE_PT = 21
+_SMALL_PT = 17  # the smallest text of the chart (legend)
+_LABEL_WIDTH = 16  # characters per line of an objective's label
 
 _STATUS_WORD = {MET: "rempli", PARTIAL: "en partie", MISSING: "manquant",
                 UNEXAMINED: "non examiné"}
@@ -120,20 +120,20 @@ def draw_radar_png(objectives: Sequence[ObjectiveScore], project: str = "", day:
     fig = Figure(figsize=(_FIGSIZE, _FIGSIZE), dpi=_DPI, facecolor="white")
     FigureCanvasAgg(fig)
     try:
-        heading = f"Profil de « {project.strip()} »" if project.strip() else "Profil du projet"
-        fig.suptitle(_ellipsis(heading, 48), fontsize=22, fontweight="bold", y=0.975)
-        subtitle = "neuf objectifs, notés de 0 à 100" if count == 9 else "notés de 0 à 100"
-        fig.text(0.5, 0.915, f"{subtitle} · {french_date(day)}" if day else subtitle,
-                 ha="center", fontsize=_LABEL_PT, color="#444444")
-        ax = fig.add_axes((0.29, 0.31, 0.42, 0.42), projection="polar")
+        project = _printable(project, _font_cmap(_font_files()["B"])).strip()
+        heading = f"Profil de « {project} »" if project else "Profil du projet"
+        fig.suptitle(_ellipsis(heading, 40), fontsize=28, fontweight="bold", y=0.975)
+        subtitle = "notés de 0 à 100, un cercle tous les 25"
+        fig.text(0.5, 0.91, f"{subtitle} · {french_date(day)}" if day else subtitle,
+                 ha="center", fontsize=_SMALL_PT, color="#444444")
+        ax = fig.add_axes((0.3, 0.29, 0.4, 0.4), projection="polar")
         ax.set_theta_offset(math.pi / 2)
         ax.set_theta_direction(-1)
         ax.set_ylim(0, 100)
         ax.set_xticks(angles)
         ax.set_xticklabels([])
         ax.set_yticks([25, 50, 75, 100])
-        ax.set_yticklabels(["25", "50", "75", "100"], fontsize=_SMALL_PT, color="#666666")
-        ax.set_rlabel_position(180 / count)  # between the first two axes
+        ax.set_yticklabels([])  # the rings are said in the subtitle: no number under a score
         ax.grid(color=_GRID_COLOUR, linewidth=1.0)
         ax.spines["polar"].set_color(_GRID_COLOUR)
 
@@ -167,8 +167,8 @@ def draw_radar_png(objectives: Sequence[ObjectiveScore], project: str = "", day:
         fig.legend(
             handles=[Patch(facecolor=colour, edgecolor=colour, label=general)
                      for general, colour in colours.items()],
-            loc="lower center", bbox_to_anchor=(0.5, 0.015), ncol=1, frameon=False,
-            fontsize=_LABEL_PT - 1, title="Objectifs généraux", title_fontsize=_LABEL_PT - 1,
+            loc="lower center", bbox_to_anchor=(0.5, 0.01), ncol=1, frameon=False,
+            fontsize=_SMALL_PT, title="Objectifs généraux", title_fontsize=_SMALL_PT,
             handlelength=1.2, handleheight=1.2,
         )
 
@@ -304,6 +304,15 @@ def report_pdf(result: Result, chart_png: bytes | None = None) -> bytes:
     return bytes(pdf.output())
 
 
+def _printable(text: str, cmap: frozenset[int]) -> str:
+    """``text`` without what the font cannot draw: control characters, emoji missing from
+    it (the chat's ✅ ❌ ➖ become ✔ ✘ –)."""
+    printed = text.translate(_PRINTED)
+    return "".join(c for c in printed if c in "\n\t" or (ord(c) in cmap
+                                                        and not unicodedata.category(c)
+                                                        .startswith("C")))
+
+
 class _Writer:
     """Writes the report's blocks one under the other."""
 
@@ -312,8 +321,7 @@ class _Writer:
 
     def text(self, value: str) -> str:
         """A text as the font can print it."""
-        printed = value.translate(_PRINTED)
-        return "".join(c for c in printed if ord(c) in self.cmap or c in "\n\t")
+        return _printable(value, self.cmap)
 
     def para(self, value: str, size: float = _BODY_PT, style: str = "", *,
              colour: tuple[int, int, int] = (0, 0, 0), fill: bool = False,
