@@ -9,7 +9,7 @@ so it survives a restart too.
 
 from __future__ import annotations
 
-from .interview import Interview
+from .interview import SESSION_STATUS, Interview
 from .replies import Button, Reply
 from .store import row_id
 
@@ -23,8 +23,6 @@ MAX_STRUCTURE = 120
 MAX_PROJECT = 80
 MAX_NOTE = 1000
 
-_STATUS = {"active": "en cours", "paused": "en pause", "done": "terminé",
-           "abandoned": "abandonné"}
 
 
 def is_adviser_button(data: str) -> bool:
@@ -103,7 +101,7 @@ class AdviserDesk:
                          buttons=((Button(self.m["btn_new_session"], NEW_SESSION),),))
         buttons = []
         for row in rows:
-            status = _STATUS.get(row["status"], row["status"])
+            status = SESSION_STATUS.get(row["status"], row["status"])
             if row["status"] == "done" and row["verdict"]:
                 label, _ = self.interview.dialog.verdicts.get(row["verdict"], ("", ""))
                 status = f"{status} : {label}" if label else status

@@ -22,7 +22,7 @@ from .directory import Directory, read_directory
 from .places import Places, read_places
 from .steering import Steering, read_steering
 from .territory import Territories, read_territories
-from .text import fold
+from .text import fold, french_date
 from .yamlfile import LineDict, LineList
 
 TELEGRAM_MESSAGE_LIMIT = 4096
@@ -30,9 +30,7 @@ MAX_TITLE = 64
 MAX_ID = 40  # keeps "faq:<id>" and "fb:+:<id>" callback data far below Telegram's 64 bytes
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _DATE = re.compile(r"^(?:\d{4}(?:-\d{2}(?:-\d{2})?)?|s\.d\.)$")  # "s.d.": undated page
-UNDATED = "s.d."
 _PROBLEM = re.compile(r"^(.*):(\d+): (.*)$", re.S)
-_MONTHS = "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
 
 # The commands of the menu Telegram shows when the user types "/", in its order; each has its
 # description in knowledge/messages.yaml as ``menu_<command>``.
@@ -54,8 +52,8 @@ REQUIRED_MESSAGES = {
     "local_title": {"region"},
     "local_intro": {"place"},
     "local_here": {"place"},
-    "local_region": {"region"},
-    "local_region_only": {"region"},
+    "local_region": {"in_region"},
+    "local_region_only": {"in_region"},
     "local_more": {"count"},
     "local_dated": set(),
     "local_none": {"region"},
@@ -116,7 +114,9 @@ class Source:
             where = f"{host}, {self.section}" if self.section else host
         else:
             where = f"{self.title}, {self.section}" if self.section else self.title
-        return f"{where} ({french_date(self.date)})" if self.date else where
+        if not self.date or french_date(self.date) in where:  # a section that says its date
+            return where
+        return f"{where} ({french_date(self.date)})"
 
 
 @dataclass(frozen=True)
@@ -206,21 +206,6 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"
-
-
-def french_date(date: str) -> str:
-    """``2023-05`` → ``mai 2023``; ``2021-05-12`` → ``12 mai 2021``; ``2015`` stays."""
-    if date == UNDATED:
-        return "page non datée"
-    parts = date.split("-")
-    months = _MONTHS.split()
-    if len(parts) == 1:
-        return parts[0]
-    month = months[int(parts[1]) - 1]
-    if len(parts) == 2:
-        return f"{month} {parts[0]}"
-    day = int(parts[2])
-    return f"{'1er' if day == 1 else day} {month} {parts[0]}"
 
 
 # --------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from . import leads, outbox
 from .adviser import OPEN_SESSION, AdviserDesk, is_adviser_button
 from .config import Config
-from .content import Content, Entry, Intent, french_date
+from .content import Content, Entry, Intent
 from .coordination import CoordinationDesk, chat_key, is_coordination_button
 from .faq import Matcher
 from .handoff import CANCEL as HANDOFF_CANCEL
@@ -27,7 +27,7 @@ from .retrieval import Retriever
 from .semantic import Embedder, SemanticIndex, load_model
 from .smalltalk import SmallTalk
 from .store import Store
-from .text import Normalizer, fold
+from .text import Normalizer, fold, french_date
 
 MAX_QUESTION_LENGTH = 1000
 SLOW_BUTTONS = frozenset({FINISH, HANDOFF_SEND})  # the result, a lead: chart and report
@@ -416,8 +416,9 @@ class Conversation:
             lines += ["", message("local_here", place=place.name)]
             lines += [self._pole_line(p) for p in here]
         if elsewhere:
-            lines += ["", message("local_region" if here else "local_region_only",
-                                  region=region)]
+            said = message("local_region" if here else "local_region_only",
+                           in_region=place.region.located)
+            lines += ["", said[:1].upper() + said[1:]]
             lines += [self._pole_line(p) for p in elsewhere[:MAX_LOCAL_POLES]]
             if len(elsewhere) > MAX_LOCAL_POLES:
                 lines.append(message("local_more", count=len(elsewhere) - MAX_LOCAL_POLES))
@@ -429,10 +430,10 @@ class Conversation:
         directory = self.content.directory
         if directory is not None:
             coordination = directory.for_region(place.region.id)
-            lines += ["", message("local_contact", coordination=coordination.name,
+            lines += ["", message("local_contact", coordination=coordination.named,
                                   role=coordination.role)]
             contact = COORDINATION if self.handoff is not None else ENTRY + COORDINATION_ENTRY
-            rows.append((Button(message("btn_local_contact", coordination=coordination.name),
+            rows.append((Button(message("btn_local_contact", coordination=coordination.named),
                                 contact),))
         cards = [p for p in (*here, *elsewhere) if p.entry in self.content.entries]
         rows += [(Button(f"➜ {p.name}", ENTRY + str(p.entry)),) for p in cards[:MAX_RELATED]]

@@ -21,6 +21,7 @@ from .directory import Coordination, Directory
 from .replies import Attachment, Button, Reply
 from .store import Store, now, row_id
 from .territory import Territories
+from .text import french_date
 
 TAKE = "lp:"  # lp:<lead id>
 CLOSE = "lc:"  # lc:<lead id>
@@ -80,7 +81,7 @@ class CoordinationDesk:
                 "chat_key": key, "coordination_id": coordination.id,
                 "region_id": coordination.region_id, "linked_at": now(), "pending": None},
                 pk="chat_key")
-        return [Reply(self.m["coord_linked"].format(coordination=coordination.name,
+        return [Reply(self.m["coord_linked"].format(coordination=coordination.named,
                                                     region=self._region_name(
                                                         coordination.region_id)),
                       kind="info")]
@@ -112,7 +113,8 @@ class CoordinationDesk:
         if not rows:
             return [Reply(self.m["coord_no_leads"].format(region=region), kind="info")]
         buttons = tuple(
-            (Button(f"n° {r['id']} — {r['contact'].get('name') or '?'} — {r['status']}"[:60],
+            (Button(f"n° {r['id']} — {r['contact'].get('name') or '?'} — "
+                    f"{lead_store.STATUS_LABEL.get(r['status'], r['status'])}"[:60],
                     f"{SHOW}{r['id']}"),) for r in rows[:30])
         return [Reply(self.m["coord_leads"].format(region=region, count=len(rows)),
                       kind="menu", buttons=buttons)]
@@ -138,7 +140,7 @@ class CoordinationDesk:
         if lead["status"] in lead_store.OPEN_STATUSES:
             buttons.append((Button(self.m["btn_close"], f"{CLOSE}{lead['id']}"),))
         text = outbox.lead_text(lead, outbox.LEAD)
-        text += f"\n\nStatut : {lead['status']}"
+        text += f"\n\nStatut : {lead_store.STATUS_LABEL.get(lead['status'], lead['status'])}"
         if lead["status_note"]:
             text += f" — {lead['status_note']}"
         return [Reply(text, kind="info", buttons=tuple(buttons),
@@ -176,8 +178,9 @@ class CoordinationDesk:
         if status == lead_store.TAKEN and lead.get("chat_id"):
             outbox.enqueue_notice(self.store, lead["id"], lead["chat_id"],
                                   self.m["handoff_taken_notice"].format(
-                                      number=lead["id"], recipient=lead["coordination"]))
-        return [Reply(self.m["coord_status_saved"].format(number=lead["id"], status=status),
+                                      number=lead["id"], recipient=self._named(lead)))
+        return [Reply(self.m["coord_status_saved"].format(
+                          number=lead["id"], status=lead_store.STATUS_LABEL[status]),
                       kind="info")]
 
     def export(self, user_key: str) -> list[Reply]:
@@ -187,11 +190,12 @@ class CoordinationDesk:
             return self._refuse()
         statuses = (lead_store.NEW, lead_store.TAKEN, lead_store.CLOSED, lead_store.WITHDRAWN)
         rows = lead_store.region_leads(self.store, region_id or None, statuses)
-        region = self._region_name(region_id) if region_id else "toutes les régions"
+        found = self.territories.region(region_id) if region_id else None
+        of_region = found.of if found else "de toutes les régions"
         today = date.today()
         name = f"demandes-ptce-{region_id or 'toutes-regions'}-{today.isoformat()}.csv"
-        caption = self.m["coord_export_caption"].format(region=region,
-                                                        date=today.strftime("%d/%m/%Y"))
+        caption = self.m["coord_export_caption"].format(of_region=of_region,
+                                                        date=french_date(today.isoformat()))
         return [Reply(caption, kind="info", attachments=(
             Attachment("document", name, lead_store.to_csv(rows), caption),))]
 
@@ -203,7 +207,8 @@ class CoordinationDesk:
         for row in self.store.db.query(
                 "SELECT region, status, COUNT(*) AS n FROM leads GROUP BY region, status "
                 "ORDER BY region, status"):
-            lines.append(f"• {row['region']} — {row['status']} : {row['n']}")
+            status = lead_store.STATUS_LABEL.get(row["status"], row["status"])
+            lines.append(f"• {row['region']} — {status} : {row['n']}")
         return [Reply("\n".join(lines), kind="info")]
 
     # ----------------------------------------------------------------------------------------
@@ -215,6 +220,11 @@ class CoordinationDesk:
             return ""
         row = self.coordinator(user_key)
         return row["region_id"] if row and row["region_id"] else None
+
+    def _named(self, lead: dict[str, Any]) -> str:
+        """The lead's coordination as a sentence says it (« la CRESS Bretagne »)."""
+        found = self.directory.get(lead.get("coordination_id") or "")
+        return found.named if found else str(lead.get("coordination") or "")
 
     def _region_name(self, region_id: str) -> str:
         region = self.territories.region(region_id)

@@ -30,7 +30,7 @@ KINDS = {
 MAX_ID = 40
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _DATE = re.compile(r"^(?:\d{4}(?:-\d{2}(?:-\d{2})?)?|s\.d\.)$")
-_KEYS = {"id", "region", "name", "kind", "website", "role", "source", "default"}
+_KEYS = {"id", "region", "name", "kind", "website", "role", "source", "default", "article"}
 _SOURCE_KEYS = {"section", "date", "url"}
 # Contact channels never belong to the committed directory.
 _CONTACT_KEYS = {"email", "emails", "e-mail", "mail", "courriel", "phone", "telephone",
@@ -54,6 +54,15 @@ class Coordination:
     role: str  # one French sentence: what it does for PTCE
     source_line: str  # the dated source, as shown after « Source : »
     default: bool = False
+    article: str = "la"  # "la CRESS Bretagne", "" for "ESS France"
+
+    @property
+    def named(self) -> str:
+        """The name as a sentence says it: « transmise à la CRESS Bretagne »."""
+        if not self.article:
+            return self.name
+        return f"{self.article}{self.name}" if self.article.endswith("'") \
+            else f"{self.article} {self.name}"
 
 
 class Directory:
@@ -169,10 +178,15 @@ def _read_coordination(c: Checker, raw: LineDict,
         c.error(raw.line_of("default"), f"{what} : « default » vaut true ou false")
         default = False
     source = _read_source(c, raw, what)
+    article = str(raw.get("article", "la"))
+    if article not in ("la", "le", "l'", "les", ""):
+        c.error(raw.line_of("article"), f"{what} : article « {article} » (la, le, l', les, "
+                                        "ou \"\" pour un nom sans article)")
     if not coordination_id:
         return None
     line = Source("facts", "Sources publiques récentes", *source).label() if source else ""
-    return Coordination(coordination_id, region_id, name, kind, website, role, line, default)
+    return Coordination(coordination_id, region_id, name, kind, website, role, line, default,
+                        article)
 
 
 def _known_keys(c: Checker, raw: LineDict, what: str) -> None:

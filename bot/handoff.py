@@ -19,10 +19,11 @@ from . import leads as lead_store
 from . import outbox
 from .config import Config
 from .directory import Directory
-from .interview import Interview, Session
+from .interview import SESSION_STATUS, Interview, Session
 from .replies import Attachment, Button, Reply
 from .store import Store, now
 from .territory import Territories, parse_department
+from .text import french_date
 
 # Button data ("k…": contact)
 PICK_DEPARTMENT = "kd:"  # kd:<code>
@@ -224,7 +225,7 @@ class Handoff:
         what = self.m["handoff_what_result" if state.get("session_id") else
                       "handoff_what_nothing"]
         text = self.m["handoff_consent"].format(
-            recipient=coordination.name, region=department.region.name, what=what,
+            recipient=coordination.named, region=department.region.name, what=what,
             days=self.config.retention_days)
         return [Reply(text, kind="question", buttons=(
             (Button(self.m["btn_consent_yes"], CONSENT_YES),),
@@ -261,7 +262,7 @@ class Handoff:
                           buttons=(*rows, cancel))]
         coordination = self.directory.get(state["coordination_id"])
         text = self.m["handoff_confirm"].format(
-            recipient=coordination.name if coordination else "", name=state.get("name", ""),
+            recipient=coordination.named if coordination else "", name=state.get("name", ""),
             structure=state.get("structure", ""), email=state.get("email") or "—",
             phone=state.get("phone") or "—", preferred=self._preferred_label(state))
         return [Reply(text, kind="question", buttons=(
@@ -304,8 +305,8 @@ class Handoff:
             outbox.enqueue(self.store, number, outbox.LEAD, channels, fallback=fallback)
             self._drop(user_key)
         receipt = self.m["handoff_receipt"].format(
-            number=number, recipient=coordination.name,
-            date=date.today().strftime("%d/%m/%Y"))
+            number=number, recipient=coordination.named,
+            date=french_date(date.today().isoformat()))
         return [Reply(receipt, kind="info")]
 
     def _last_result(self, user_key: str) -> Session | None:
@@ -326,15 +327,17 @@ class Handoff:
         lines = [self.m["my_data_intro"], ""]
         if data["utilisateur"]:
             user = data["utilisateur"][0]
-            lines.append(f"• Premier message : {user['first_seen'][:10]}, dernier : "
-                         f"{user['last_seen'][:10]}")
+            lines.append(f"• Premier message : {french_date(user['first_seen'])}, dernier : "
+                         f"{french_date(user['last_seen'])}")
         for session in data["questionnaires"]:
-            lines.append(f"• Questionnaire du {session['created'][:10]} ({session['status']}) :"
+            status = SESSION_STATUS.get(session["status"], session["status"])
+            lines.append(f"• Questionnaire du {french_date(session['created'])} ({status}) :"
                          f" {len(session['reponses'])} réponses")
         for lead in data["demandes"]:
             contact = lead["contact"]
+            status = lead_store.STATUS_LABEL.get(lead["status"], lead["status"])
             lines.append(f"• Demande n° {lead['id']} à {lead['coordination']} "
-                         f"({lead['status']}) : {contact.get('name', '')}, "
+                         f"({status}) : {contact.get('name', '')}, "
                          f"{contact.get('email') or contact.get('phone') or ''}")
         if data["mise_en_relation_en_cours"]:
             lines.append("• Une mise en relation en cours de saisie")

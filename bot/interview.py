@@ -22,7 +22,7 @@ from .report import chart_filename
 from .results import AnswerLine, Result
 from .store import Store
 from .territory import Territories, parse_department
-from .text import fold
+from .text import fold, french_date
 
 RECAP = "__recap__"
 MAX_FAILURES = 3
@@ -48,6 +48,9 @@ LINK = "dlink"  # adviser: a resume link for the founder
 PREFIXES = (ANSWER, TOGGLE, VALIDATE, PICK_DEPARTMENT, SKIP, WHY, EDIT)
 EXACT = (BACK, PAUSE, RESUME, RESTART, RETRY, FINISH, NOTE, LINK)
 RESUME_PAYLOAD = "reprise-"  # /start reprise-<token>
+# A session's status as a user reads it.
+SESSION_STATUS = {"active": "en cours", "paused": "en pause", "done": "terminé",
+                  "abandoned": "abandonné"}
 
 
 def is_interview_button(data: str) -> bool:
@@ -136,7 +139,7 @@ class Interview:
         """Begin — or offer to resume the one begun earlier."""
         session = self.session(user_key)
         if session is not None and (session.answers or session.skipped):
-            when = date.fromisoformat(session.started).strftime("%d/%m/%Y")
+            when = french_date(session.started)
             return [Reply(self.m["resume_offer"].format(date=when,
                                                         answered=len(session.answers)),
                           buttons=((Button(self.m["btn_resume"], RESUME),),
@@ -521,17 +524,18 @@ class Interview:
 
 
     def draw_ahead(self, user_key: str, *, finished: bool) -> None:
-        """Draw the chart of the user's questionnaire in progress (or latest finished one)
-        from a read-only snapshot, so that :meth:`result_files` finds it drawn. Touches no
-        state: meant to run in another thread, outside the core's lock, while the core
-        serves other users."""
-        from .report import radar_png
+        """Draw the chart and write the report of the user's questionnaire in progress (or
+        latest finished one) from a read-only snapshot, so that :meth:`result_files` finds
+        them ready. Touches no state: meant to run in another thread, outside the core's
+        lock, while the core serves other users."""
+        from .report import cached_report_pdf, radar_png
 
         row = self.store.session_snapshot(user_key, finished=finished)
         if row is None:
             return
-        result = self._evaluate(Session.from_row(row))
-        radar_png(result.objectives, result.project, result.date)
+        session = Session.from_row(row)
+        result = self._evaluate(session, with_notes=session.driven_by_adviser)
+        cached_report_pdf(result, radar_png(result.objectives, result.project, result.date))
 
     def _evaluate(self, session: Session, *, with_notes: bool = False) -> Result:
         """The session's result, with what the report prints around it: project name and
@@ -556,7 +560,7 @@ class Interview:
         """The session's result, chart (PNG), report (PDF) and report file name; the
         adviser's notes, in a copy marked confidential, only ``with_notes``. Marks the
         session done."""
-        from .report import radar_png, report_filename, report_pdf  # matplotlib is heavy
+        from .report import cached_report_pdf, radar_png, report_filename  # matplotlib: heavy
 
         result = self._evaluate(session, with_notes=with_notes)
         if session.status != "done" or session.verdict != result.verdict:
@@ -564,7 +568,7 @@ class Interview:
             session.region = result.region
             self._save(session)
         chart = radar_png(result.objectives, result.project, result.date)
-        report = report_pdf(result, chart)
+        report = cached_report_pdf(result, chart)
         return result, chart, report, report_filename(result)
 
     def summary_text(self, result: Result) -> str:

@@ -14,7 +14,10 @@ from typing import Any
 
 from .store import Store, now
 
-NEW, TAKEN, CLOSED, WITHDRAWN = "nouveau", "pris en charge", "clos", "retiré"
+NEW, TAKEN, CLOSED, WITHDRAWN = "nouveau", "pris en charge", "clos", "retiré"  # as stored
+# As read after « Demande n° 12 : » (a demande is feminine).
+STATUS_LABEL = {NEW: "nouvelle", TAKEN: "prise en charge", CLOSED: "close",
+                WITHDRAWN: "retirée"}
 OPEN_STATUSES = (NEW, TAKEN)
 CSV_COLUMNS = ("numero", "date", "region", "departement", "coordination", "projet", "verdict",
                "nom", "structure", "email", "telephone", "canal_prefere", "statut",

@@ -27,6 +27,7 @@ from .config import Channels, Config, SmtpConfig
 from .directory import Directory
 from .leads import get_lead, purge_older_than
 from .store import Store, now
+from .text import french_date, french_datetime, typeset
 
 logger = logging.getLogger(__name__)
 
@@ -239,7 +240,7 @@ def email_message(smtp: SmtpConfig, to: str, lead: dict[str, Any], purpose: str,
     message["From"] = smtp.sender
     message["To"] = to
     message["Subject"] = email_subject(lead, purpose)
-    message.set_content(text)
+    message.set_content(typeset(text))
     if purpose == LEAD and lead.get("report"):
         maintype, subtype = report_mime(lead).split("/")
         message.add_attachment(lead["report"], maintype=maintype, subtype=subtype,
@@ -274,7 +275,7 @@ def lead_text(lead: dict[str, Any], purpose: str) -> str:
         lines += [f"Rappel : la demande n° {lead.get('id')} attend toujours une prise en "
                   "charge.", ""]
     lines += [
-        f"Demande n° {lead.get('id')} — {lead.get('created', '')[:10]}",
+        f"Demande n° {lead.get('id')} — {french_date(lead.get('created', ''))}",
         f"Région : {lead.get('region', '')} — département : {lead.get('department', '')}",
         f"Destinataire : {lead.get('coordination', '')}",
         f"Projet : {lead.get('project') or '(sans nom)'}",
@@ -285,7 +286,7 @@ def lead_text(lead: dict[str, Any], purpose: str) -> str:
         "",
         lead.get("summary") or "",
         "",
-        f"Consentement donné le {lead.get('consent_at', '')[:16].replace('T', ' ')} "
+        f"Consentement donné le {french_datetime(lead.get('consent_at', ''))} "
         f"(texte {lead.get('consent_version', '')}).",
     ]
     if lead.get("flagged"):

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .territory import Department, Region, Territories
-from .text import fold, question_sentences
+from .text import fold, french_date, question_sentences
 from .yamlfile import LineDict
 
 if TYPE_CHECKING:  # bot.content imports this module
@@ -57,7 +57,6 @@ class Pole:
 
     def dated(self) -> str:
         """The earliest date a source gives for it, in French ("19 septembre 2014")."""
-        from .content import french_date  # bot.content imports this module
 
         return french_date(min(s.date for s in self.sources))
 

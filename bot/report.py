@@ -36,6 +36,7 @@ from bot.results import (
     ObjectiveScore,
     Result,
 )
+from bot.text import french_date, typeset
 
 TITLE = "Mon projet est-il un PTCE ? — rapport"
 DISCLAIMER = (
@@ -44,10 +45,6 @@ DISCLAIMER = (
 )
 ELIGIBILITY_PREFIX = "Éligible aux appels de l'État en l'état : "
 
-_MONTHS = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-)
 
 # One colour per general objective, in order of appearance (colour-blind friendly, dark enough
 # to read as text on white; no red, which would read as "bad").
@@ -249,6 +246,17 @@ _GREY = (91, 91, 87)
 _BODY_PT = 9.5
 
 
+def cached_report_pdf(result: Result, chart_png: bytes | None = None) -> bytes:
+    """:func:`report_pdf`, kept for the latest results: writing it takes about half a second,
+    so it is written ahead, outside the core's lock (see ``Interview.draw_ahead``)."""
+    return _cached_report_pdf(result, chart_png)
+
+
+@lru_cache(maxsize=16)
+def _cached_report_pdf(result: Result, chart_png: bytes | None) -> bytes:
+    return report_pdf(result, chart_png)
+
+
 def report_pdf(result: Result, chart_png: bytes | None = None) -> bytes:
     """The result as an A4 PDF in French: the essentials on the first page (project and its
     description, territory and regional coordination, verdict, criteria, next steps,
@@ -321,7 +329,7 @@ class _Writer:
 
     def text(self, value: str) -> str:
         """A text as the font can print it."""
-        return _printable(value, self.cmap)
+        return _printable(typeset(value), self.cmap)
 
     def para(self, value: str, size: float = _BODY_PT, style: str = "", *,
              colour: tuple[int, int, int] = (0, 0, 0), fill: bool = False,
@@ -489,18 +497,6 @@ def files_stem(result: Result) -> str:
     slug = _slug(result.project)[:50].rstrip("-") or "projet"
     day = _parse_date(result.date)
     return f"ptce-{slug}-{day.isoformat()}" if day else f"ptce-{slug}"
-
-
-def french_date(value: str) -> str:
-    """An ISO date written the French way: ``2026-11-26`` → ``26 novembre 2026``.
-
-    The first of the month is ``1er``; a value that is not an ISO date is returned unchanged.
-    """
-    day = _parse_date(value)
-    if day is None:
-        return value
-    number = "1er" if day.day == 1 else str(day.day)
-    return f"{number} {_MONTHS[day.month - 1]} {day.year}"
 
 
 def _parse_date(value: str) -> date | None:

@@ -13,7 +13,8 @@ from datetime import date
 from typing import Any
 
 from .leads import CLOSED, NEW, TAKEN, WITHDRAWN
-from .report import french_date, png_bytes
+from .report import png_bytes
+from .text import french_date
 
 OUTCOMES = {"answer": "répondues", "suggest": "choix proposés", "none": "sans réponse",
             "out_of_scope": "hors sujet", "smalltalk": "politesses",

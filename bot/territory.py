@@ -63,6 +63,15 @@ class Region:
     id: str
     name: str
     aliases: tuple[str, ...] = ()
+    located: str = ""  # "en Bretagne", "dans le Grand Est", "à La Réunion"
+    of: str = ""  # "de Bretagne", "du Grand Est", "d'Occitanie"
+
+    def __post_init__(self) -> None:
+        if not self.located:
+            object.__setattr__(self, "located", f"en {self.name}")
+        if not self.of:
+            elided = self.name[:1].lower() in "aeiouyâéèêîïôû"
+            object.__setattr__(self, "of", f"d'{self.name}" if elided else f"de {self.name}")
 
 
 @dataclass(frozen=True)
@@ -408,7 +417,7 @@ def check_territories(path: Path) -> list[str]:
     return read_territories(path)[1]
 
 
-_REGION_KEYS = {"id", "name", "aliases"}
+_REGION_KEYS = {"id", "name", "aliases", "in", "of"}
 _DEPARTMENT_KEYS = {"code", "name", "region", "aliases"}
 
 
@@ -533,7 +542,9 @@ def _read_regions(r: _Reader, data: LineDict) -> dict[str, tuple[Region, int]]:
             r.error(item.line_of("id"), f"{what} : identifiant déjà utilisé ligne "
                                         f"{regions[region_id][1]}")
             continue
-        regions[region_id] = (Region(region_id, name, aliases), line)
+        located = str(item.get("in") or "")
+        of = str(item.get("of") or "")
+        regions[region_id] = (Region(region_id, name, aliases, located, of), line)
     return regions
 
 

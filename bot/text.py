@@ -165,3 +165,63 @@ def question_sentences(text: str) -> str | None:
         return None
     questions = [s for s in found if s.rstrip().endswith("?")]
     return " ".join(questions[-2:]) if questions else found[-1]
+
+
+# --------------------------------------------------------------------------------------------
+# French as an editor writes it: dates, non-breaking spaces
+
+UNDATED = "s.d."  # a page that gives no date
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+          "octobre", "novembre", "décembre")
+PARIS = "Europe/Paris"
+
+
+def french_date(date: str) -> str:
+    """``2023-05`` → ``mai 2023``; ``2021-05-12`` → ``12 mai 2021``; ``2021-05-01`` →
+    ``1er mai 2021``; ``2015`` stays; ``s.d.`` → ``page non datée``; anything else (or a
+    longer timestamp, cut to its date) is returned as it came."""
+    if date == UNDATED:
+        return "page non datée"
+    match = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", date.strip()[:10])
+    if match is None:
+        return date
+    year, month, day = match.groups()
+    if month is None:
+        return year
+    if day is None:
+        return f"{MONTHS[int(month) - 1]} {year}"
+    return f"{'1er' if int(day) == 1 else int(day)} {MONTHS[int(month) - 1]} {year}"
+
+
+def french_datetime(moment: str) -> str:
+    """An ISO timestamp (UTC when it carries no offset) as read in France:
+    ``2026-12-02T09:29:00+00:00`` → ``2 décembre 2026 à 10 h 29``."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    try:
+        when = datetime.fromisoformat(moment.strip())
+    except ValueError:
+        return moment
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    local = when.astimezone(ZoneInfo(PARIS))
+    return f"{french_date(local.date().isoformat())} à {local.hour} h {local.minute:02d}"
+
+
+_NARROW_BEFORE = re.compile(r"[ \u00a0]+([;?!])")
+_BEFORE_COLON = re.compile(r"[ \u202f]+:(?=\s|$)")
+_AFTER_OPENING = re.compile(r"«[ \u202f]*")
+_BEFORE_CLOSING = re.compile(r"[ \u202f]*»")
+_NUMERO = re.compile(r"\bn° ")
+
+
+def typeset(text: str) -> str:
+    """French typography for what a user reads: a narrow no-break space before ; ? ! (only
+    where a space was typed), a no-break space before a colon, inside « » and after « n° »,
+    so that « PTCE ? » never wraps before its question mark. URLs and times are untouched."""
+    text = _NARROW_BEFORE.sub("\u202f\\1", text)
+    text = _BEFORE_COLON.sub("\u00a0:", text)
+    text = _AFTER_OPENING.sub("«\u00a0", text)
+    text = _BEFORE_CLOSING.sub("\u00a0»", text)
+    return _NUMERO.sub("n°\u00a0", text)

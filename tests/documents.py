@@ -1,9 +1,15 @@
-"""Reading the documents the assistant sends, as a person would: the text of a PDF."""
+"""Reading what the assistant sends as a person would: the text of a PDF, a console's output
+with French typography's no-break spaces read as spaces."""
 
 from __future__ import annotations
 
 import io
 import re
+
+
+def as_read(text: str) -> str:
+    """Text as the eye reads it: the (narrow) no-break spaces of French typography are spaces."""
+    return text.replace("\u202f", " ").replace("\u00a0", " ")
 
 
 def pdf_text(data: bytes) -> str:
@@ -12,7 +18,8 @@ def pdf_text(data: bytes) -> str:
 
     assert data.startswith(b"%PDF-"), "not a PDF"
     reader = PdfReader(io.BytesIO(data))
-    return re.sub(r"\s+", " ", " ".join(page.extract_text() for page in reader.pages)).strip()
+    text = " ".join(page.extract_text() for page in reader.pages)
+    return re.sub(r"\s+", " ", as_read(text)).strip()
 
 
 def pdf_pages(data: bytes) -> list[str]:
@@ -20,4 +27,4 @@ def pdf_pages(data: bytes) -> list[str]:
     from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(data))
-    return [re.sub(r"\s+", " ", page.extract_text()).strip() for page in reader.pages]
+    return [re.sub(r"\s+", " ", as_read(page.extract_text())).strip() for page in reader.pages]

@@ -154,12 +154,13 @@ class Sent:
     method: str
     chat_id: int
     message_id: int
-    text: str = ""  # as displayed (HTML parsed)
+    text: str = ""  # as read (HTML parsed; the no-break spaces of French typography as spaces)
     raw: str = ""  # as sent
     buttons: list[list[dict[str, Any]]] = field(default_factory=list)
     file_name: str | None = None
     file_bytes: bytes | None = None
     at: float = 0.0  # time.monotonic() when it reached the server
+    shown: str = ""  # as displayed, no-break spaces included
 
     @property
     def labels(self) -> list[str]:
@@ -335,7 +336,7 @@ class FakeTelegram:
         message = self._message(chat_id, params)
         text = self._displayed(params.get("text", ""), params.get("parse_mode"), MAX_TEXT)
         buttons = self._keyboard(params)
-        if text == message.text and buttons == message.buttons:
+        if text == message.shown and buttons == message.buttons:
             raise BadRequest("Bad Request: message is not modified: specified new message "
                              "content and reply markup are exactly the same as a current "
                              "content and reply markup of the message")
@@ -433,8 +434,9 @@ class FakeTelegram:
                 buttons: list[list[dict[str, Any]]], message_id: int | None = None,
                 **extra: Any) -> dict[str, Any]:
         message_id = message_id or next(self._message_ids)
-        sent = Sent(method, chat_id, message_id, text, raw, buttons, at=time.monotonic(),
-                    **extra)
+        read = text.replace("\u202f", " ").replace("\u00a0", " ")
+        sent = Sent(method, chat_id, message_id, read, raw, buttons, shown=text,
+                    at=time.monotonic(), **extra)
         self.messages[chat_id][message_id] = sent
         self.sent.append(sent)
         self.by_chat[chat_id].append(sent)
@@ -460,9 +462,9 @@ class FakeTelegram:
                                    "file_name": sent.file_name}
         if sent.method in ("sendPhoto", "sendDocument"):
             if sent.text:
-                message["caption"] = sent.text
+                message["caption"] = sent.shown
         else:
-            message["text"] = sent.text
+            message["text"] = sent.shown
         if sent.buttons:
             message["reply_markup"] = {"inline_keyboard": sent.buttons}
         return message

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from documents import pdf_text
+from documents import as_read, pdf_text
 
 _SCRIPT = Path(sys.executable).with_name("ptce-bot")
 COMMAND = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "bot.cli"]
@@ -20,8 +20,10 @@ def run(*args: str, stdin: str = "", env: dict[str, str] | None = None,
         cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
     environ.update(env or {})
-    return subprocess.run([*COMMAND, *args], input=stdin, capture_output=True, text=True,
-                          env=environ, cwd=cwd, timeout=60, encoding="utf-8")
+    result = subprocess.run([*COMMAND, *args], input=stdin, capture_output=True, text=True,
+                            env=environ, cwd=cwd, timeout=60, encoding="utf-8")
+    result.stdout = as_read(result.stdout)  # the typed text, as a reader sees it
+    return result
 
 
 @pytest.fixture

@@ -151,7 +151,7 @@ async def consent_on_telegram(world: World, channel: TelegramChannel) -> None:
     before = len(fake.sent)
     fake.press(LEA, "📨 Envoyer")
     [receipt] = await fake.replies(LEA.id, after=before)
-    assert receipt.text.startswith("✅ Votre demande n° 1 a été transmise à CRESS "
+    assert receipt.text.startswith("✅ Votre demande n° 1 a été transmise à la CRESS "
                                    "Auvergne-Rhône-Alpes")
 
 
@@ -214,8 +214,8 @@ async def test_the_coordinator_takes_it_in_charge_and_the_founder_is_told(world,
     before = len(fake.sent)
     fake.send_text(COORDINATOR, "Appel prévu jeudi")
     [saved] = await fake.replies(COORDINATOR.id, after=before)
-    assert saved.text == "Demande n° 1 : pris en charge."
-    await until(lambda: any("a été prise en charge par CRESS" in s.text for s in fake.sent
+    assert saved.text == "Demande n° 1 : prise en charge."
+    await until(lambda: any("a été prise en charge par la CRESS" in s.text for s in fake.sent
                             if s.chat_id == LEA.id))
 
 

@@ -92,7 +92,7 @@ def test_with_consent_the_lead_is_committed_and_queued_for_every_channel(convers
     founder = finished(conversation)
     founder.press("📍 Contacter ma coordination régionale")
     [receipt] = give_contact(founder)
-    assert receipt.text.startswith("✅ Votre demande n° 1 a été transmise à CRESS "
+    assert receipt.text.startswith("✅ Votre demande n° 1 a été transmise à la CRESS "
                                    "Auvergne-Rhône-Alpes le ")
     [lead] = store.db.query("SELECT * FROM leads")
     assert lead["consent_version"] == "2026-11-consentement-1"
@@ -242,7 +242,7 @@ def test_a_coordinator_sees_and_works_only_their_regions_leads(conversation, sto
     assert "Léa Martin" in detail.text and detail.attachments[0].filename.endswith(".pdf")
     ara.press("🙋 Prendre en charge")
     [saved] = ara.type("Rendez-vous fixé le 3 décembre")
-    assert saved.text == "Demande n° 1 : pris en charge."
+    assert saved.text == "Demande n° 1 : prise en charge."
     # The founder is told, on Telegram, that their request was taken in charge.
     [notice] = store.db.query("SELECT * FROM deliveries WHERE purpose = 'notice'")
     assert notice["target"] == "555" and "a été prise en charge par" in notice["text"]
@@ -306,7 +306,7 @@ def test_an_admin_sees_statistics_of_every_region(conversation):
     give_contact(founder)
     admin = Founder(conversation, str(ADMIN), channel="telegram")
     [stats] = admin.type_command("stats")
-    assert "• Auvergne-Rhône-Alpes — nouveau : 1" in stats.text
+    assert "• Auvergne-Rhône-Alpes — nouvelle : 1" in stats.text
 
 
 def test_an_unacknowledged_lead_is_reminded_then_escalated(conversation, store):

@@ -34,3 +34,23 @@ def test_an_acronym_that_is_also_a_word_counts_only_in_capitals(content):
     normalizer = Normalizer(content.sms, content.synonyms)
     assert normalizer.tokens("c'est quoi le MES ?") == ["mes-reseau"]
     assert "mes-reseau" not in normalizer.tokens("comment déclarer mes impôts")
+
+
+def test_french_typography_keeps_punctuation_with_its_word():
+    from bot.text import typeset
+
+    assert typeset("C'est quoi un PTCE ? Réponse : « un pôle » ; voilà !") == (
+        "C'est quoi un PTCE\u202f? Réponse\u00a0: «\u00a0un pôle\u00a0»\u202f; voilà\u202f!")
+    assert typeset("Demande n° 12 : https://exemple.fr/a:b à 10 h 29") == (
+        "Demande n°\u00a012\u00a0: https://exemple.fr/a:b à 10 h 29")
+
+
+def test_dates_are_french_and_times_are_those_of_paris():
+    from bot.text import french_date, french_datetime
+
+    assert french_date("2026-12-02") == "2 décembre 2026"
+    assert french_date("2021-05-01") == "1er mai 2021"
+    assert french_date("2023-05") == "mai 2023"
+    assert french_date("s.d.") == "page non datée"
+    assert french_datetime("2026-12-02T09:29:00+00:00") == "2 décembre 2026 à 10 h 29"
+    assert french_datetime("2026-07-02T09:29:00") == "2 juillet 2026 à 11 h 29"  # UTC+2

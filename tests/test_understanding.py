@@ -75,7 +75,7 @@ def test_a_region_gets_the_poles_the_sources_name_and_its_coordination(ask):
     assert "CRESS Bretagne" in reply.text
     assert "2012 à 2018" in reply.text  # the sources' dates, said
     assert reply.source.startswith("Source :")
-    assert "📍 Être mis en relation avec CRESS Bretagne" in labels(reply)
+    assert "📍 Être mis en relation avec la CRESS Bretagne" in labels(reply)
     assert COORDINATION in data(reply)
 
 

@@ -11,7 +11,7 @@ from rapidfuzz import fuzz
 from ..conversation import Conversation
 from ..replies import Button, Input, Reply, User
 from ..store import default_path
-from ..text import fold
+from ..text import fold, typeset
 
 PROMPT = "vous › "
 QUIT = {"/quitter", "/quit", "/exit", "quitter"}
@@ -21,7 +21,7 @@ def render(reply: Reply) -> tuple[str, list[Button]]:
     """A reply as terminal text, with its buttons numbered from 1 — or, when the answer is to
     be typed (a number…), shown by label only, so that digits stay answers."""
     buttons = [b for row in reply.buttons for b in row]
-    lines = [reply.plain()]
+    lines = [typeset(reply.plain())]
     if buttons and reply.expects_text:
         lines += ["", "  " + " · ".join(f"[{b.label}]" for b in buttons)]
     elif buttons:

@@ -54,6 +54,7 @@ from ..coordination import CLOSE, TAKE
 from ..outbox import Outbox
 from ..replies import Attachment, Button, Input, Reply, User
 from ..semantic import EmbeddingNeeded
+from ..text import typeset
 
 logger = logging.getLogger(__name__)
 
@@ -118,13 +119,17 @@ class Settings:
 
 
 def to_html(reply: Reply) -> list[str]:
-    """The reply as HTML paragraphs, each well-formed on its own (so it can be split)."""
+    """The reply as HTML paragraphs, each well-formed on its own (so it can be split), with
+    French typography's no-break spaces."""
+    def escape(text: str) -> str:
+        return html.escape(typeset(text), quote=False)
+
     paragraphs = []
     if reply.title:
-        paragraphs.append(f"<b>{html.escape(reply.title, quote=False)}</b>")
-    paragraphs += [html.escape(p, quote=False) for p in reply.text.split("\n\n") if p.strip()]
+        paragraphs.append(f"<b>{escape(reply.title)}</b>")
+    paragraphs += [escape(p) for p in reply.text.split("\n\n") if p.strip()]
     if reply.source:
-        paragraphs.append(f"<i>{html.escape(reply.source, quote=False)}</i>")
+        paragraphs.append(f"<i>{escape(reply.source)}</i>")
     return paragraphs
 
 
@@ -392,7 +397,8 @@ class TelegramChannel:
         if purpose == outbox.LEAD and lead.get("id") and dialog is not None:
             buttons = keyboard(((Button(dialog.messages["btn_take"], f"{TAKE}{lead['id']}"),
                                  Button(dialog.messages["btn_close"], f"{CLOSE}{lead['id']}")),))
-        chunks = split_message([html.escape(p, quote=False) for p in text.split("\n\n")])
+        chunks = split_message([html.escape(typeset(p), quote=False)
+                                for p in text.split("\n\n")])
         for n, chunk in enumerate(chunks):
             await bot.send_message(chat_id, chunk, parse_mode=ParseMode.HTML,
                                    reply_markup=buttons if n == len(chunks) - 1 else None,
