@@ -47,6 +47,33 @@ def create_tables(store: Store) -> None:
                                    "linked_at": str, "pending": str}, pk="chat_key")
 
 
+def linked_chat_ids(store: Store, coordination_id: str) -> tuple[int, ...]:
+    """The Telegram chats a coordination linked with an invitation code (``/coordination``):
+    delivery channels of that coordination, beside the configured ones."""
+    rows = store.db.query("SELECT chat_key FROM coordinators WHERE coordination_id = ? "
+                          "ORDER BY linked_at", [coordination_id])
+    out = []
+    for row in rows:
+        channel, _, chat = str(row["chat_key"]).partition(":")
+        if channel == "telegram" and chat.lstrip("-").isdigit():
+            out.append(int(chat))
+    return tuple(out)
+
+
+def unlink(store: Store, chat_key: str) -> bool:
+    """End a chat's link to its coordination; True when there was one."""
+    with store.db.atomic():
+        cursor = store.db.execute("DELETE FROM coordinators WHERE chat_key = ? AND "
+                                  "coordination_id != ''", [chat_key])
+    return cursor.rowcount > 0
+
+
+def links(store: Store) -> list[dict[str, Any]]:
+    """Every linked chat, for ``ptce-bot links``."""
+    return list(store.db.query("SELECT chat_key, coordination_id, region_id, linked_at FROM "
+                               "coordinators WHERE coordination_id != '' ORDER BY linked_at"))
+
+
 def create_lead(store: Store, lead: dict[str, Any]) -> int:
     """Commit a lead (consent included); returns its number."""
     row = {**lead, "contact": json.dumps(lead["contact"], ensure_ascii=False),

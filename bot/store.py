@@ -80,6 +80,9 @@ class Store:
         else:
             self.db = sqlite_utils.Database(sqlite3.connect(":memory:", check_same_thread=False))
         self.db.execute("PRAGMA busy_timeout = 5000")
+        # Erased rows are overwritten with zeros, not left readable in the file: an erased
+        # e-mail address must not survive in the bytes (SQLite's default depends on its build).
+        self.db.execute("PRAGMA secure_delete = ON")
         self._seen: dict[tuple[str, str], float] = {}  # users recently marked active
         self._pending_sql: str | None = None
         self._claims = 0
