@@ -395,7 +395,8 @@ def _reroute(args: argparse.Namespace) -> int:
     region = territories.region(region_id)
     leads.reroute(conversation.store, lead["id"], region_id, region.name if region else "",
                   coordination.id, coordination.name)
-    channels, fallback = conversation.config.channels_for(coordination)
+    channels, fallback = outbox.recipients(conversation.config, conversation.store,
+                                           coordination)
     queued = outbox.enqueue(conversation.store, lead["id"], outbox.LEAD, channels,
                             fallback=fallback)
     print(f"Demande n° {lead['id']} confiée à {coordination.name} ({queued} envoi(s) en "

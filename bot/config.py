@@ -29,11 +29,14 @@ DEFAULT_REMINDER_HOURS = 72.0
 DEFAULT_FALLBACK_REMINDER_HOURS = 144.0
 DEFAULT_MAX_ATTEMPTS = 6
 DEFAULT_SMTP_PORT = 587
+DEFAULT_INVITE_DAYS = 14
+DEFAULT_FALLBACK_NAME = "l'équipe nationale de l'assistant PTCE"
 
 _EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[A-Za-z]{2,}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_TOP_KEYS = {"coordinations", "fallback", "admins", "smtp", "retention_days", "reminder_hours",
-             "fallback_reminder_hours", "max_attempts"}
+_TOP_KEYS = {"coordinations", "fallback", "fallback_name", "admins", "smtp", "retention_days",
+             "reminder_hours", "fallback_reminder_hours", "max_attempts", "invite_days",
+             "controller"}
 _CHANNEL_KEYS = {"telegram_chat_ids", "emails", "webhook"}
 _SMTP_KEYS = {"host", "port", "from", "user", "password_env", "starttls"}
 
@@ -95,6 +98,9 @@ class Config:
     reminder_hours: float = DEFAULT_REMINDER_HOURS
     fallback_reminder_hours: float = DEFAULT_FALLBACK_REMINDER_HOURS
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    invite_days: int = DEFAULT_INVITE_DAYS  # an invitation code expires after this
+    fallback_name: str = DEFAULT_FALLBACK_NAME  # who receives the fallback's leads, as said
+    controller: str = ""  # the data controller (RGPD art. 13): name and contact
 
     @classmethod
     def empty(cls) -> Config:
@@ -217,8 +223,20 @@ def _read_config(c: Checker, path: Path, directory: Directory | None) -> Config 
                 f"« fallback_reminder_hours » ({escalation:g}) doit dépasser "
                 f"« reminder_hours » ({reminder:g}) : la relance précède le passage au repli")
     attempts = _number(c, top, "max_attempts", DEFAULT_MAX_ATTEMPTS, integer=True)
+    invite_days = _number(c, top, "invite_days", DEFAULT_INVITE_DAYS, integer=True)
+    fallback_name = c.text(top, "fallback_name", path.name, required=False, max_len=120) \
+        or DEFAULT_FALLBACK_NAME
+    controller = ""
+    if top.get("controller") is not None:
+        spec = c.mapping(top["controller"], top.line_of("controller"), "controller")
+        if spec is not None:
+            c.known_keys(spec, {"name", "contact"}, "controller")
+            name = c.text(spec, "name", "controller", max_len=120)
+            contact = c.text(spec, "contact", "controller", max_len=200)
+            controller = f"{name} ({contact})" if name and contact else name
     return Config(coordinations, fallback, admins, smtp, int(retention), float(reminder),
-                  float(escalation), int(attempts))
+                  float(escalation), int(attempts), int(invite_days), fallback_name,
+                  controller)
 
 
 def _read_coordinations(c: Checker, top: LineDict,

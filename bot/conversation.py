@@ -126,7 +126,7 @@ class Conversation:
         # What a typed message belongs to, most specific first.
         pending = self.store.pending_steps(key, chat_key(key))
         if self.coordinations is not None and pending.get("coordinator"):
-            return self.coordinations.note(key, text)
+            return self.coordinations.note(key, text, private=inp.private)
         if self.advisers is not None and pending.get("adviser"):
             return self.advisers.text(key, text)
         if self.handoff is not None and pending.get("handoff"):
@@ -195,10 +195,10 @@ class Conversation:
                 "mes_donnees": lambda: handoff.my_data(key, private=inp.private),
                 "oublier": lambda: handoff.ask_forget(private=inp.private),
                 "coordination": lambda: desk.link(key, args),
-                "leads": lambda: desk.leads(key),
-                "lead": lambda: desk.lead(key, args),
-                "export": lambda: desk.export(key),
-                "stats": lambda: desk.stats(key),
+                "leads": lambda: desk.leads(key, private=inp.private),
+                "lead": lambda: desk.lead(key, args, private=inp.private),
+                "export": lambda: desk.export(key, private=inp.private),
+                "stats": lambda: desk.stats(key, private=inp.private),
             }
             if command in data_and_leads:
                 return data_and_leads[command]()
@@ -251,9 +251,9 @@ class Conversation:
                 return self.handoff.start(_key(inp.user), private=inp.private)
             return [self.answer(self.content.entries[COORDINATION_ENTRY])]
         if self.handoff is not None and is_handoff_button(data):
-            return self.handoff.button(_key(inp.user), data)
+            return self.handoff.button(_key(inp.user), data, username=inp.username)
         if self.coordinations is not None and is_coordination_button(data):
-            return self.coordinations.button(_key(inp.user), data)
+            return self.coordinations.button(_key(inp.user), data, private=inp.private)
         if data.startswith(FEEDBACK_REASON):
             return self._feedback_reason(inp, data[len(FEEDBACK_REASON):])
         if data.startswith(FEEDBACK):

@@ -11,7 +11,7 @@ the deployment configuration) also get ``/stats`` and an export of every region.
 from __future__ import annotations
 
 import secrets
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from . import leads as lead_store
@@ -26,7 +26,8 @@ from .text import french_date
 TAKE = "lp:"  # lp:<lead id>
 CLOSE = "lc:"  # lc:<lead id>
 SHOW = "lv:"  # lv:<lead id>
-PREFIXES = (TAKE, CLOSE, SHOW)
+NO_NOTE = "ln:"  # ln:<lead id>: save the status change without a note
+PREFIXES = (TAKE, CLOSE, SHOW, NO_NOTE)
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud, typed by hand
 
 
@@ -65,12 +66,19 @@ class CoordinationDesk:
         return code
 
     def link(self, user_key: str, code: str) -> list[Reply]:
-        """``/coordination CODE``."""
+        """``/coordination CODE`` links the chat; ``/coordination stop`` ends the link."""
         code = code.strip().upper()
         if not code:
             return [Reply(self.m["coord_usage"], kind="info")]
+        if code in ("STOP", "ARRET", "ARRÊT"):
+            if lead_store.unlink(self.store, chat_key(user_key)):
+                return [Reply(self.m["coord_unlinked"], kind="info")]
+            return [Reply(self.m["coord_not_linked"], kind="info")]
+        oldest = (datetime.now(UTC) - timedelta(days=self.config.invite_days)
+                  ).isoformat(timespec="seconds")
         invite = next(self.store.db.query(
-            "SELECT * FROM invites WHERE code = ? AND used_at IS NULL", [code]), None)
+            "SELECT * FROM invites WHERE code = ? AND used_at IS NULL AND created >= ?",
+            [code, oldest]), None)
         coordination = self.directory.get(invite["coordination_id"]) if invite else None
         if invite is None or coordination is None:
             return [Reply(self.m["coord_bad_code"], kind="error")]
@@ -103,25 +111,22 @@ class CoordinationDesk:
     # ----------------------------------------------------------------------------------------
     # Commands
 
-    def leads(self, user_key: str) -> list[Reply]:
+    def leads(self, user_key: str, *, private: bool = True) -> list[Reply]:
         """``/leads``: new and open leads of the coordinator's region, with buttons."""
-        region_id = self._region_of(user_key)
+        region_id = self._region_of(user_key, private=private)
         if region_id is None:
             return self._refuse()
         rows = lead_store.region_leads(self.store, region_id or None)
         region = self._region_name(region_id) if region_id else "toutes les régions"
         if not rows:
             return [Reply(self.m["coord_no_leads"].format(region=region), kind="info")]
-        buttons = tuple(
-            (Button(f"n° {r['id']} — {r['contact'].get('name') or '?'} — "
-                    f"{lead_store.STATUS_LABEL.get(r['status'], r['status'])}"[:60],
-                    f"{SHOW}{r['id']}"),) for r in rows[:30])
+        buttons = tuple((Button(_lead_label(r), f"{SHOW}{r['id']}"),) for r in rows[:30])
         return [Reply(self.m["coord_leads"].format(region=region, count=len(rows)),
                       kind="menu", buttons=buttons)]
 
-    def lead(self, user_key: str, number: str) -> list[Reply]:
+    def lead(self, user_key: str, number: str, *, private: bool = True) -> list[Reply]:
         """``/lead N``: the details, the report and the chart, with the status buttons."""
-        region_id = self._region_of(user_key)
+        region_id = self._region_of(user_key, private=private)
         if region_id is None:
             return self._refuse()
         lead_id = row_id(number)
@@ -146,14 +151,18 @@ class CoordinationDesk:
         return [Reply(text, kind="info", buttons=tuple(buttons),
                       attachments=tuple(attachments))]
 
-    def button(self, user_key: str, data: str) -> list[Reply]:
-        """Show a lead, or start taking it in charge / closing it (a note is asked)."""
-        region_id = self._region_of(user_key)
+    def button(self, user_key: str, data: str, *, private: bool = True) -> list[Reply]:
+        """Show a lead, or start taking it in charge / closing it (a note is asked, by a
+        reply to the bot's message: in a group, privacy mode lets only replies reach the
+        bot), or save the change without a note."""
+        region_id = self._region_of(user_key, private=private)
         if region_id is None:
             return self._refuse()
         kind, number = data[:3], data[3:]
         if kind == SHOW:
-            return self.lead(user_key, number)
+            return self.lead(user_key, number, private=private)
+        if kind == NO_NOTE:
+            return self.note(user_key, "", private=private)
         lead_id = row_id(number)
         lead = lead_store.get_lead(self.store, lead_id) if lead_id is not None else None
         if lead is None or (region_id and lead["region_id"] != region_id) \
@@ -162,15 +171,20 @@ class CoordinationDesk:
         action = "take" if kind == TAKE else "close"
         self._set_pending(user_key, f"{action}:{lead['id']}")
         return [Reply(self.m["coord_ask_note"].format(number=lead["id"]), kind="question",
-                      expects_text=True)]
+                      expects_text=True, force_reply=True),
+                Reply(self.m["coord_no_note_offer"], kind="question",
+                      buttons=((Button(self.m["btn_no_note"], f"{NO_NOTE}{lead['id']}"),),))]
 
-    def note(self, user_key: str, text: str) -> list[Reply]:
-        """The note that completes a status change."""
+    def note(self, user_key: str, text: str, *, private: bool = True) -> list[Reply]:
+        """The note that completes a status change, checked against the lead's region now:
+        a lead rerouted since the button was pressed refuses the old region's note."""
         pending = self.pending(user_key) or ""
         self._set_pending(user_key, None)
         action, _, number = pending.partition(":")
         lead = lead_store.get_lead(self.store, int(number)) if number.isdigit() else None
-        if lead is None:
+        region_id = self._region_of(user_key, private=private)
+        if lead is None or region_id is None or (region_id and lead["region_id"] != region_id) \
+                or lead["status"] not in lead_store.OPEN_STATUSES:
             return [Reply(self.m["coord_lead_unknown"], kind="error")]
         note = "" if text.strip() in ("-", "") else " ".join(text.split())[:500]
         status = lead_store.TAKEN if action == "take" else lead_store.CLOSED
@@ -183,9 +197,9 @@ class CoordinationDesk:
                           number=lead["id"], status=lead_store.STATUS_LABEL[status]),
                       kind="info")]
 
-    def export(self, user_key: str) -> list[Reply]:
+    def export(self, user_key: str, *, private: bool = True) -> list[Reply]:
         """``/export``: the region's leads (every region for an admin) as a CSV file."""
-        region_id = self._region_of(user_key)
+        region_id = self._region_of(user_key, private=private)
         if region_id is None:
             return self._refuse()
         statuses = (lead_store.NEW, lead_store.TAKEN, lead_store.CLOSED, lead_store.WITHDRAWN)
@@ -199,9 +213,9 @@ class CoordinationDesk:
         return [Reply(caption, kind="info", attachments=(
             Attachment("document", name, lead_store.to_csv(rows), caption),))]
 
-    def stats(self, user_key: str) -> list[Reply]:
-        """``/stats`` (admins): leads per region and status."""
-        if not self.is_admin(user_key):
+    def stats(self, user_key: str, *, private: bool = True) -> list[Reply]:
+        """``/stats`` (admins, in a private chat): leads per region and status."""
+        if not (private and self.is_admin(user_key)):
             return self._refuse()
         lines = [self.m["coord_stats"]]
         for row in self.store.db.query(
@@ -213,10 +227,10 @@ class CoordinationDesk:
 
     # ----------------------------------------------------------------------------------------
 
-    def _region_of(self, user_key: str) -> str | None:
-        """The region a chat may see: its coordination's; "" (all) for an admin; None for
-        anyone else."""
-        if self.is_admin(user_key):
+    def _region_of(self, user_key: str, *, private: bool = True) -> str | None:
+        """The region a chat may see: its coordination's; "" (all) for an admin in a private
+        chat (never in a group, where others would see); None for anyone else."""
+        if private and self.is_admin(user_key):
             return ""
         row = self.coordinator(user_key)
         return row["region_id"] if row and row["region_id"] else None
@@ -243,3 +257,11 @@ class CoordinationDesk:
 
     def _refuse(self) -> list[Reply]:
         return [Reply(self.m["coord_refused"], kind="error")]
+
+
+def _lead_label(lead: dict[str, Any]) -> str:
+    """A lead's button in ``/leads``: number, project, department, status."""
+    project = lead.get("project") or lead["contact"].get("structure") or "?"
+    department = str(lead.get("department") or "").split(" (")[0]
+    status = lead_store.STATUS_LABEL.get(lead["status"], lead["status"])
+    return f"n° {lead['id']} — {project} — {department} — {status}"[:64]

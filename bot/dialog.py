@@ -241,6 +241,9 @@ REQUIRED_DIALOG_MESSAGES = (
     "coord_refused", "coord_bad_code", "coord_linked", "coord_usage", "coord_no_leads",
     "coord_leads", "coord_lead_unknown", "coord_lead_usage", "coord_ask_note",
     "coord_status_saved", "coord_export_caption", "coord_stats", "btn_take", "btn_close",
+    "coord_unlinked", "coord_not_linked", "btn_no_note", "coord_no_note_offer",
+    "handoff_ask_message", "handoff_invalid_message", "handoff_consent_telegram",
+    "handoff_controller", "handoff_fallback_notice",
 )
 
 

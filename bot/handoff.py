@@ -18,12 +18,12 @@ from typing import Any
 from . import leads as lead_store
 from . import outbox
 from .config import Config
-from .directory import Directory
+from .directory import Coordination, Directory
 from .interview import SESSION_STATUS, Interview, Session
 from .replies import Attachment, Button, Reply
 from .store import Store, now
 from .territory import Territories, parse_department
-from .text import french_date
+from .text import clean_field, french_date
 
 # Button data ("k…": contact)
 PICK_DEPARTMENT = "kd:"  # kd:<code>
@@ -31,6 +31,7 @@ CONSENT_YES, CONSENT_NO = "ky", "kn"
 SKIP = "ks"
 PREFERRED = "kp:"  # kp:email | kp:phone | kp:telegram
 SEND, FIX, CANCEL = "kok", "kfix", "kx"
+MAX_MESSAGE = 1000  # the founder's own words to the coordination
 FORGET_YES, FORGET_NO = "kfy", "kfn"
 EXACT = (CONSENT_YES, CONSENT_NO, SKIP, SEND, FIX, CANCEL, FORGET_YES, FORGET_NO)
 PREFIXES = (PICK_DEPARTMENT, PREFERRED)
@@ -147,11 +148,19 @@ class Handoff:
             return [Reply(self.m["confirm_department"], kind="question",
                           buttons=(*rows, (Button(self.m["btn_cancel"], CANCEL),)))]
         if step in ("name", "structure"):
-            value = " ".join(text.split())
-            if not value or len(value) > MAX_FIELD:
+            value = clean_field(text, MAX_FIELD).replace("\n", " ")
+            if not value:
                 return [Reply(self.m["handoff_invalid_text"], kind="error", expects_text=True)]
             state[step] = value
             state["step"] = "structure" if step == "name" else "email"
+            return self._ask(user_key, state)
+        if step == "message":
+            value = clean_field(text, MAX_MESSAGE)
+            if not value:
+                return [Reply(self.m["handoff_invalid_message"].format(max=MAX_MESSAGE),
+                              kind="error", expects_text=True)]
+            state["message"] = value
+            state["step"] = "confirm"
             return self._ask(user_key, state)
         if step == "email":
             email = valid_email(text)
@@ -169,7 +178,7 @@ class Handoff:
             return self._ask(user_key, state)
         return self._ask(user_key, state)  # a button was expected: show it again
 
-    def button(self, user_key: str, data: str) -> list[Reply]:
+    def button(self, user_key: str, data: str, *, username: str = "") -> list[Reply]:
         if data == FORGET_YES:
             return self.forget(user_key)
         if data == FORGET_NO:
@@ -191,7 +200,8 @@ class Handoff:
             return [Reply(self.m["handoff_refused"], kind="info")]
         if step == "consent" and data == CONSENT_YES:
             state.update(step="name", consent_at=now(),
-                         consent_version=self.m["handoff_consent_version"])
+                         consent_version=self.m["handoff_consent_version"],
+                         telegram=_telegram_reach(user_key, username))
             return self._ask(user_key, state)
         if step in ("email", "phone") and data == SKIP:
             state["step"] = "phone" if step == "email" else "preferred"
@@ -203,6 +213,9 @@ class Handoff:
             return self._ask(user_key, state)
         if step == "preferred" and data.startswith(PREFERRED):
             state["preferred"] = data[len(PREFERRED):]
+            state["step"] = "message"
+            return self._ask(user_key, state)
+        if step == "message" and data == SKIP:
             state["step"] = "confirm"
             return self._ask(user_key, state)
         if step == "confirm" and data == FIX:
@@ -215,6 +228,13 @@ class Handoff:
     # ----------------------------------------------------------------------------------------
     # Steps
 
+    def recipient(self, coordination: Coordination) -> str:
+        """Who will really receive a lead for ``coordination``, as a sentence names it: the
+        coordination when it has a channel (configured or linked), else the national
+        fallback."""
+        _, fallback = outbox.recipients(self.config, self.store, coordination)
+        return self.config.fallback_name if fallback else coordination.named
+
     def _consent(self, user_key: str, state: dict[str, Any]) -> list[Reply]:
         department = self.territories.department(state["department"])
         assert department is not None
@@ -225,8 +245,13 @@ class Handoff:
         what = self.m["handoff_what_result" if state.get("session_id") else
                       "handoff_what_nothing"]
         text = self.m["handoff_consent"].format(
-            recipient=coordination.named, region=department.region.name, what=what,
+            recipient=self.recipient(coordination), region=department.region.name, what=what,
             days=self.config.retention_days)
+        if _telegram_chat(user_key):
+            text = _insert_before_question(text, self.m["handoff_consent_telegram"])
+        if self.config.controller:
+            text = _insert_before_question(text, self.m["handoff_controller"].format(
+                controller=self.config.controller))
         return [Reply(text, kind="question", buttons=(
             (Button(self.m["btn_consent_yes"], CONSENT_YES),),
             (Button(self.m["btn_consent_no"], CONSENT_NO),)))]
@@ -253,6 +278,9 @@ class Handoff:
         if step == "phone":
             return [Reply(self.m["handoff_ask_phone"], kind="question", expects_text=True,
                           buttons=(skip, cancel), request_contact=self.m["btn_share_phone"])]
+        if step == "message":
+            return [Reply(self.m["handoff_ask_message"], kind="question", expects_text=True,
+                          buttons=(skip, cancel))]
         if step == "preferred":
             options = [("email", "btn_pref_email")] if state.get("email") else []
             options += [("phone", "btn_pref_phone")] if state.get("phone") else []
@@ -262,9 +290,11 @@ class Handoff:
                           buttons=(*rows, cancel))]
         coordination = self.directory.get(state["coordination_id"])
         text = self.m["handoff_confirm"].format(
-            recipient=coordination.named if coordination else "", name=state.get("name", ""),
+            recipient=self.recipient(coordination) if coordination else "",
+            name=state.get("name", ""),
             structure=state.get("structure", ""), email=state.get("email") or "—",
-            phone=state.get("phone") or "—", preferred=self._preferred_label(state))
+            phone=state.get("phone") or "—", preferred=self._preferred_label(state),
+            message=state.get("message") or "—")
         return [Reply(text, kind="question", buttons=(
             (Button(self.m["btn_send"], SEND),), (Button(self.m["btn_fix"], FIX),), cancel))]
 
@@ -285,7 +315,9 @@ class Handoff:
             "coordination": coordination.name, "project": "", "verdict": "", "summary": "",
             "contact": {"name": state["name"], "structure": state["structure"],
                         "email": state.get("email") or "", "phone": state.get("phone") or "",
-                        "preferred": self._preferred_label(state)},
+                        "preferred": self._preferred_label(state),
+                        "telegram": state.get("telegram") or "",
+                        "message": state.get("message") or ""},
             "consent_version": state["consent_version"], "consent_at": state["consent_at"],
             "consent_recipient": coordination.name, "report": None, "report_name": "",
             "chart": None,
@@ -296,18 +328,24 @@ class Handoff:
             lead.update(project=result.project, verdict=result.verdict_label,
                         summary=self.interview.summary_text(result), report=report,
                         report_name=name, chart=chart)
-        channels, fallback = self.config.channels_for(coordination)
+        channels, fallback = outbox.recipients(self.config, self.store, coordination)
         lead["flagged"] = int(fallback)
+        lead["consent_recipient"] = self.config.fallback_name if fallback else coordination.name
         # One transaction: a crash leaves either no lead and the hand-off to confirm again,
-        # or the lead, its deliveries and no hand-off — never a lead that could be sent twice.
+        # or the lead, its deliveries, its receipt and no hand-off — never a lead that could
+        # be sent twice, nor one whose founder is never told.
         with self.store.transaction():
             number = lead_store.create_lead(self.store, lead)
             outbox.enqueue(self.store, number, outbox.LEAD, channels, fallback=fallback)
+            receipt = self.m["handoff_receipt"].format(
+                number=number, recipient=self.recipient(coordination),
+                date=french_date(date.today().isoformat()))
+            settles = None
+            if lead["chat_id"]:  # shown now; sent by the outbox if the process dies first
+                settles = outbox.enqueue_notice(self.store, number, lead["chat_id"], receipt,
+                                                delay=RECEIPT_GRACE)
             self._drop(user_key)
-        receipt = self.m["handoff_receipt"].format(
-            number=number, recipient=coordination.named,
-            date=french_date(date.today().isoformat()))
-        return [Reply(receipt, kind="info")]
+        return [Reply(receipt, kind="info", settles=settles)]
 
     def _last_result(self, user_key: str) -> Session | None:
         row = self.store.last_done_session(user_key)
@@ -383,7 +421,7 @@ class Handoff:
                 continue
             coordination = self.directory.get(lead["coordination_id"])
             if coordination is not None:
-                channels, fallback = self.config.channels_for(coordination)
+                channels, fallback = outbox.recipients(self.config, self.store, coordination)
                 outbox.enqueue(self.store, lead["id"], outbox.WITHDRAWAL, channels,
                                fallback=fallback)
         channel, _, user_id = user_key.partition(":")
@@ -400,6 +438,24 @@ class Handoff:
         count = sum(1 for lead in withdrawn if lead["status"] != lead_store.WITHDRAWN)
         extra = self.m["forget_withdrawn"].format(count=count) if count else ""
         return [Reply(self.m["forget_done"].format(withdrawn=extra), kind="info")]
+
+
+RECEIPT_GRACE = 60.0  # seconds before the outbox sends a receipt the chat did not confirm
+
+
+def _insert_before_question(text: str, line: str) -> str:
+    """``line`` added to the consent screen, before its closing question."""
+    body, sep, question = text.rpartition("\n\n")
+    return f"{body}\n{line}{sep}{question}" if sep else f"{text}\n{line}"
+
+
+def _telegram_reach(user_key: str, username: str) -> str:
+    """How a coordination can write to a Telegram founder: their @username, else a link to
+    their account; "" on other channels."""
+    chat = _telegram_chat(user_key)
+    if not chat:
+        return ""
+    return f"@{username}" if username else f"tg://user?id={chat}"
 
 
 def _telegram_chat(user_key: str) -> str:

@@ -24,8 +24,8 @@ from typing import Any
 import httpx
 
 from .config import Channels, Config, SmtpConfig
-from .directory import Directory
-from .leads import get_lead, purge_older_than
+from .directory import Coordination, Directory
+from .leads import get_lead, linked_chat_ids, purge_older_than
 from .store import Store, now
 from .text import french_date, french_datetime, typeset
 
@@ -50,6 +50,21 @@ def create_tables(store: Store) -> None:
         store.db["deliveries"].create_index(["status", "next_attempt"])
 
 
+def recipients(config: Config, store: Store, coordination: Coordination
+               ) -> tuple[Channels, bool]:
+    """Where a lead for ``coordination`` goes: its configured channels (or its region's) and
+    the chats it linked with an invitation code; the national fallback only when it has
+    neither. The boolean is True for the fallback."""
+    channels, fallback = config.channels_for(coordination)
+    linked = linked_chat_ids(store, coordination.id)
+    if not linked:
+        return channels, fallback
+    if fallback:
+        return Channels(linked), False
+    chats = tuple(dict.fromkeys((*channels.telegram_chat_ids, *linked)))
+    return Channels(chats, channels.emails, channels.webhook), False
+
+
 def enqueue(store: Store, lead_id: int, purpose: str, channels: Channels, *,
             fallback: bool = False, text: str = "") -> int:
     """One delivery per channel (chat, address, webhook); returns how many were queued."""
@@ -67,9 +82,26 @@ def enqueue(store: Store, lead_id: int, purpose: str, channels: Channels, *,
     return len(rows)
 
 
-def enqueue_notice(store: Store, lead_id: int, chat_id: str, text: str) -> None:
-    """A message to a founder on Telegram (their lead was taken in charge…)."""
-    enqueue(store, lead_id, NOTICE, Channels((int(chat_id),), (), None), text=text)
+def enqueue_notice(store: Store, lead_id: int, chat_id: str, text: str, *,
+                   delay: float = 0.0) -> int:
+    """A message to a founder on Telegram (their receipt, their lead taken in charge…), sent
+    after ``delay`` seconds; returns the delivery's id (see :func:`settle`)."""
+    stamp = now()
+    due = (datetime.now(UTC) + timedelta(seconds=delay)).isoformat(timespec="seconds")
+    with store.db.atomic():
+        cursor = store.db.execute(
+            "INSERT INTO deliveries (lead_id, purpose, kind, target, text, status, attempts, "
+            "next_attempt, last_error, fallback, created, updated) "
+            "VALUES (?, ?, ?, ?, ?, ?, 0, ?, '', 0, ?, ?)",
+            [lead_id, NOTICE, TELEGRAM, str(int(chat_id)), text, PENDING, due, stamp, stamp])
+    return int(cursor.lastrowid or 0)
+
+
+def settle(store: Store, delivery_id: int) -> None:
+    """A notice the chat has just shown: the outbox must not send it again."""
+    with store.db.atomic():
+        store.db.execute("UPDATE deliveries SET status = ?, updated = ? WHERE id = ? AND "
+                         "status = ?", [SENT, now(), delivery_id, PENDING])
 
 
 def pending(store: Store) -> list[dict[str, Any]]:
@@ -105,6 +137,7 @@ class Outbox:
     telegram: TelegramSender | None = None
     lock: asyncio.Lock | None = None
     first_retry: float = FIRST_RETRY  # seconds before the first retry; doubles each time
+    fallback_notice: str = ""  # told to a founder whose lead went to the fallback after failures
 
     async def run_once(self) -> int:
         """Queue due reminders, then try every due delivery once; returns how many were
@@ -160,7 +193,7 @@ class Outbox:
             if lead["reminded_at"] is None:
                 coordination = self.directory.get(lead["coordination_id"])
                 if coordination is not None:
-                    channels, fallback = self.config.channels_for(coordination)
+                    channels, fallback = recipients(self.config, self.store, coordination)
                     queued += enqueue(self.store, lead["id"], REMINDER, channels,
                                       fallback=fallback)
                 update = {"reminded_at": now()}
@@ -216,8 +249,23 @@ class Outbox:
             if delivery["fallback"] or delivery["purpose"] == NOTICE:
                 return  # the fallback itself failed: it stays listed by `ptce-bot outbox`
             self.store.db["leads"].update(delivery["lead_id"], {"flagged": 1})
-            enqueue(self.store, delivery["lead_id"], delivery["purpose"],
-                    self.config.fallback, fallback=True, text=delivery["text"])
+            queued = enqueue(self.store, delivery["lead_id"], delivery["purpose"],
+                             self.config.fallback, fallback=True, text=delivery["text"])
+            self._tell_founder(delivery, queued)
+
+    def _tell_founder(self, delivery: dict[str, Any], queued: int) -> None:
+        """A lead handed to the fallback after failures: its founder is told who has it (once
+        per lead, on Telegram)."""
+        if delivery["purpose"] != LEAD or not queued or not self.fallback_notice:
+            return
+        lead = get_lead(self.store, delivery["lead_id"]) or {}
+        told = self.store.db.execute(
+            "SELECT COUNT(*) FROM deliveries WHERE lead_id = ? AND purpose = ? AND text LIKE ?",
+            [delivery["lead_id"], NOTICE, "%" + self.config.fallback_name + "%"]).fetchone()[0]
+        if lead.get("chat_id") and not told:
+            enqueue_notice(self.store, lead["id"], lead["chat_id"], self.fallback_notice.format(
+                number=lead["id"], coordination=lead.get("coordination", ""),
+                fallback=self.config.fallback_name))
 
     def _mark(self, delivery_id: int, **values: Any) -> None:
         with self.store.db.atomic():
@@ -282,8 +330,10 @@ def lead_text(lead: dict[str, Any], purpose: str) -> str:
         "",
         f"Contact : {contact.get('name', '')} — {contact.get('structure', '')}",
         f"E-mail : {contact.get('email') or '—'} ; téléphone : {contact.get('phone') or '—'}",
-        f"Canal préféré : {contact.get('preferred', '')}",
+        f"Canal préféré : {contact.get('preferred', '')}"
+        + (f" ; sur Telegram : {contact['telegram']}" if contact.get("telegram") else ""),
         "",
+        *([f"Message : {contact['message']}", ""] if contact.get("message") else []),
         lead.get("summary") or "",
         "",
         f"Consentement donné le {french_datetime(lead.get('consent_at', ''))} "

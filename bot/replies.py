@@ -29,6 +29,7 @@ class Input:
     name: str = ""  # the user's first name, if the channel knows it (used to greet)
     contact: str | None = None  # a phone number the user shared with the channel's button
     private: bool = True  # False in a group chat: never ask for personal data there
+    username: str = ""  # the user's @username, if the channel has one (Telegram)
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,8 @@ class Reply:
     attachments: tuple[Attachment, ...] = ()  # sent after the text
     expects_text: bool = False  # the answer is typed (a number, a name): digits are not choices
     request_contact: str = ""  # label of a "share my phone number" button, where supported
+    force_reply: bool = False  # the answer is a reply to this message (groups: privacy mode)
+    settles: int | None = None  # an outbox notice this reply stands for: once shown, settled
 
     def plain(self) -> str:
         """The reply as plain text, as a user would read it (without the buttons)."""

@@ -209,6 +209,19 @@ def french_datetime(moment: str) -> str:
     return f"{french_date(local.date().isoformat())} à {local.hour} h {local.minute:02d}"
 
 
+_INVISIBLE = frozenset({"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"})
+
+
+def clean_field(text: str, max_length: int) -> str:
+    """A typed contact field as it may be stored and forwarded: NUL, control, format
+    (zero-width, bidirectional overrides) and unassigned characters removed, spaces
+    collapsed; "" when nothing visible is left (a name of invisible characters)."""
+    kept = "".join(c for c in text if unicodedata.category(c) not in _INVISIBLE or c in "\n")
+    lines = [" ".join(line.split()) for line in kept.splitlines()]
+    cleaned = "\n".join(line for line in lines if line).strip()
+    return cleaned if len(cleaned) <= max_length else ""
+
+
 _NARROW_BEFORE = re.compile(r"[ \u00a0]+([;?!])")
 _BEFORE_COLON = re.compile(r"[ \u202f]+:(?=\s|$)")
 _AFTER_OPENING = re.compile(r"«[ \u202f]*")

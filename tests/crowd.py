@@ -354,7 +354,8 @@ class Founder:
                 m["handoff_ask_name"]: self.plan.name,
                 m["handoff_ask_structure"]: self.plan.structure,
                 m["handoff_ask_email"]: self.plan.email,
-                m["handoff_ask_phone"]: self.plan.phone}
+                m["handoff_ask_phone"]: self.plan.phone,
+                m["handoff_ask_message"]: "Nous voulons lancer une filière locale."}
             if "ky" in step.data:
                 push = self.press(step, "ky")
             elif step.text in replies:

@@ -161,6 +161,7 @@ class Sent:
     file_bytes: bytes | None = None
     at: float = 0.0  # time.monotonic() when it reached the server
     shown: str = ""  # as displayed, no-break spaces included
+    force_reply: bool = False  # the message asks for a reply (ForceReply), selective or not
 
     @property
     def labels(self) -> list[str]:
@@ -329,7 +330,9 @@ class FakeTelegram:
         chat_id = self._chat(params)
         text = self._displayed(params.get("text", ""), params.get("parse_mode"), MAX_TEXT)
         buttons = self._keyboard(params)
-        return self._record("sendMessage", chat_id, text, params.get("text", ""), buttons)
+        force = json.loads(params.get("reply_markup") or "{}").get("force_reply", False)
+        return self._record("sendMessage", chat_id, text, params.get("text", ""), buttons,
+                            force_reply=bool(force))
 
     async def _api_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
         chat_id = self._chat(params)
@@ -506,9 +509,13 @@ class FakeTelegram:
         return {"message_id": next(self._message_ids), "date": int(time.time()),
                 "chat": chat, "from": user.as_json(), **content}
 
-    def send_text(self, user: FakeUser, text: str, chat_id: int | None = None) -> int:
-        """The user types ``text`` (a leading ``/command`` is marked as Telegram marks it)."""
+    def send_text(self, user: FakeUser, text: str, chat_id: int | None = None,
+                  reply_to: Sent | None = None) -> int:
+        """The user types ``text`` (a leading ``/command`` is marked as Telegram marks it),
+        possibly as a reply to one of the bot's messages."""
         message = self._user_message(user, chat_id, text=text)
+        if reply_to is not None:
+            message["reply_to_message"] = self._message_json(reply_to)
         entities = []
         command = re.match(r"/[A-Za-z0-9_]+(@\w+)?", text)
         if command:

@@ -140,7 +140,8 @@ async def consent_on_telegram(world: World, channel: TelegramChannel) -> None:
     assert "CRESS Auvergne-Rhône-Alpes" in consent.text
     for label, text in (("✅ J'accepte", None), (None, "Léa Martin"), (None, "Pôle Sud"),
                         (None, "lea@exemple.fr"), (None, "06 12 34 56 78"),
-                        ("Par e-mail", None)):
+                        ("Par e-mail", None),
+                        (None, "Nous voulons créer une filière de la chaussure à Romans.")):
         before = len(fake.sent)
         if label:
             fake.press(LEA, label)
@@ -209,10 +210,11 @@ async def test_the_coordinator_takes_it_in_charge_and_the_founder_is_told(world,
     await fake.replies(COORDINATOR.id, after=before)
     before = len(fake.sent)
     fake.press(COORDINATOR, "🙋 Prendre en charge")
-    [ask] = await fake.replies(COORDINATOR.id, after=before)
-    assert "note" in ask.text
+    ask, offer = await fake.replies(COORDINATOR.id, after=before, count=2)
+    assert "note" in ask.text and ask.force_reply  # a reply reaches the bot in a group too
+    assert offer.labels == ["Sans note"]
     before = len(fake.sent)
-    fake.send_text(COORDINATOR, "Appel prévu jeudi")
+    fake.send_text(COORDINATOR, "Appel prévu jeudi", reply_to=ask)
     [saved] = await fake.replies(COORDINATOR.id, after=before)
     assert saved.text == "Demande n° 1 : prise en charge."
     await until(lambda: any("a été prise en charge par la CRESS" in s.text for s in fake.sent
@@ -254,9 +256,11 @@ async def test_failures_keep_the_lead_retry_after_a_restart_then_use_the_fallbac
         bot.outbox.first_retry = 3600  # one attempt before the restart
         await consent_on_telegram(world, bot)
         await until(lambda db=bot.conversation.store.db: all(
-            d["attempts"] == 1 for d in db.query("SELECT attempts FROM deliveries")))
+            d["attempts"] == 1 for d in db.query(
+                "SELECT attempts FROM deliveries WHERE purpose = 'lead'")))
     # The bot restarts: the lead and its deliveries are still there.
-    rows = list(Store(world.db).db.query("SELECT kind, status, attempts FROM deliveries"))
+    rows = list(Store(world.db).db.query(
+        "SELECT kind, status, attempts FROM deliveries WHERE purpose = 'lead'"))
     assert sorted(r["kind"] for r in rows) == ["email", "telegram", "webhook"]
     assert all(r["status"] == "pending" and r["attempts"] == 1 for r in rows)
     with Store(world.db).db.conn as conn:
@@ -272,6 +276,10 @@ async def test_failures_keep_the_lead_retry_after_a_restart_then_use_the_fallbac
         assert "canal de repli" in fallback.text and "Léa Martin" in fallback.text
         failed = list(store.db.query("SELECT kind FROM deliveries WHERE status = 'failed'"))
         assert sorted(r["kind"] for r in failed) == ["email", "telegram", "webhook"]
+        # Léa is told who has her request now.
+        await until(lambda sent=fake.sent: any(
+            "transmise à l'équipe nationale de l'assistant PTCE" in s.text
+            for s in sent if s.chat_id == LEA.id))
 
 
 async def test_forgetting_withdraws_the_lead_and_tells_the_coordination(world, bot):

@@ -508,6 +508,7 @@ class Fuzzer:
                 self.send_text(actor, value, "text")
                 await self.settle()
         await self.press_shown(actor, "kp:")
+        await self.press_shown(actor, "ks")  # no message for the coordination
         if await self.press_shown(actor, "kok"):
             self.counts.leads += 1
 

@@ -48,6 +48,7 @@ def give_contact(founder: Founder) -> list:
     founder.type("lea.martin@exemple.fr")
     founder.type("06 12 34 56 78")
     founder.press("Par e-mail")
+    founder.type("Nous voulons lancer une filière locale de la chaussure.")
     return founder.press("📨 Envoyer")
 
 
@@ -84,8 +85,10 @@ def test_reprendre_asks_again_the_step_of_a_hand_off_in_progress(conversation):
     founder.type("Association Pôle Sud")
     founder.type("lea.martin@exemple.fr")
     founder.type("06 12 34 56 78")
-    [confirm] = founder.press("Par e-mail")
-    assert "Nom : Léa Martin" in confirm.text
+    [ask_message] = founder.press("Par e-mail")
+    assert ask_message.text.startswith("Un mot pour la coordination ?")
+    [confirm] = founder.press("Passer")
+    assert "Nom : Léa Martin" in confirm.text and "Message : —" in confirm.text
 
 
 def test_with_consent_the_lead_is_committed_and_queued_for_every_channel(conversation, store):
@@ -133,28 +136,47 @@ def test_a_shared_telegram_contact_fills_the_phone(conversation, store):
     assert ask_phone.request_contact == "📱 Partager mon numéro"
     founder._got(conversation.handle(Input(founder.user, contact="+33612345678")))
     founder.press("Ici, sur Telegram")
+    founder.press("Passer")
     founder.press("📨 Envoyer")
     [lead] = store.db.query("SELECT contact FROM leads")
     assert json.loads(lead["contact"])["phone"] == "06 12 34 56 78"
 
 
-@pytest.mark.parametrize(("typed", "pick", "recipient"), [
-    ("2A", "Corse-du-Sud (2A)", "CRESS de Corse"),
-    ("974", "La Réunion (974)", "ESS France"),
-    ("35000", "Ille-et-Vilaine (35)", "CRESS Bretagne"),
+@pytest.mark.parametrize(("typed", "pick", "coordination"), [
+    ("2A", "Corse-du-Sud (2A)", "cress-corse"),
+    ("974", "La Réunion (974)", "ess-france-la-reunion"),
+    ("35000", "Ille-et-Vilaine (35)", "cress-bretagne"),
 ])
-def test_without_questionnaire_the_department_gives_the_coordination(conversation, store,
-                                                                      typed, pick, recipient):
+def test_a_region_without_any_channel_names_the_national_fallback(conversation, store, typed,
+                                                                    pick, coordination):
+    """The consent and the receipt name who really receives the lead: these regions have no
+    channel configured nor linked, so the national fallback does."""
     founder = Founder(conversation, f"direct-{typed}")
     [ask] = founder.press_data(COORDINATION)
     assert "dans quel département" in ask.text
     founder.type(typed)
     [consent] = founder.press(pick)
-    assert recipient in consent.text and "votre département" in consent.text
+    assert "Qui recevra votre demande : l'équipe nationale de l'assistant PTCE" in consent.text
     [receipt] = give_contact(founder)
-    assert recipient in receipt.text
-    # Regions with no configured channel go to the national fallback, flagged.
+    assert "transmise à l'équipe nationale de l'assistant PTCE" in receipt.text
+    [lead] = store.db.query("SELECT coordination_id, consent_recipient, flagged FROM leads")
+    assert lead == {"coordination_id": coordination, "flagged": 1,
+                    "consent_recipient": "l'équipe nationale de l'assistant PTCE"}
     assert deliveries(store) == [("lead", "telegram", "-999", 1)]
+
+
+def test_a_region_whose_coordination_linked_its_group_names_it(conversation, store):
+    """Linking a chat with a code is how a coordination joins: it then receives its region's
+    leads, and the founder is told it is the one."""
+    linked(conversation, "bretagne", "-3003")
+    founder = Founder(conversation, "direct-35")
+    founder.press_data(COORDINATION)
+    founder.type("35000")
+    [consent] = founder.press("Ille-et-Vilaine (35)")
+    assert "Qui recevra votre demande : la CRESS Bretagne (Bretagne)" in consent.text
+    [receipt] = give_contact(founder)
+    assert "transmise à la CRESS Bretagne" in receipt.text
+    assert deliveries(store) == [("lead", "telegram", "-3003", 0)]
 
 
 def test_a_stale_button_while_the_department_is_asked_asks_for_it_again(conversation):
@@ -218,7 +240,7 @@ def linked(conversation: Conversation, region_id: str, chat: str) -> Founder:
     desk = conversation.coordinations
     assert desk is not None
     code = desk.new_invite(conversation.content.directory.for_region(region_id))
-    coordinator = Founder(conversation, chat)
+    coordinator = Founder(conversation, chat, channel="telegram")
     [reply] = coordinator.type_command("coordination", code)
     assert reply.text.startswith("✅ Cette discussion est reliée à")
     return coordinator
@@ -244,7 +266,8 @@ def test_a_coordinator_sees_and_works_only_their_regions_leads(conversation, sto
     [saved] = ara.type("Rendez-vous fixé le 3 décembre")
     assert saved.text == "Demande n° 1 : prise en charge."
     # The founder is told, on Telegram, that their request was taken in charge.
-    [notice] = store.db.query("SELECT * FROM deliveries WHERE purpose = 'notice'")
+    [notice] = store.db.query("SELECT * FROM deliveries WHERE purpose = 'notice' AND "
+                              "text LIKE '%a été prise en charge par%'")
     assert notice["target"] == "555" and "a été prise en charge par" in notice["text"]
 
 
@@ -290,6 +313,7 @@ def test_the_csv_export_has_the_columns_and_neutralises_formulas(conversation):
     founder.type("lea@exemple.fr")
     founder.type("+44 20 7946 0958")
     founder.press("Par e-mail")
+    founder.press("Passer")
     founder.press("📨 Envoyer")
     ara = linked(conversation, "auvergne-rhone-alpes", "-2001")
     [export] = ara.type_command("export")

@@ -22,6 +22,7 @@ from typing import Any
 
 from telegram import (
     BotCommand,
+    ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
@@ -341,14 +342,17 @@ class TelegramChannel:
         if conversation.interview is not None:
             # Resume links an adviser hands to a founder open this bot.
             conversation.interview.link_base = f"https://t.me/{application.bot.username}?start="
+        dialog = conversation.content.dialog
+        notice = dialog.messages["handoff_fallback_notice"] if dialog is not None else ""
         if self.outbox is not None:
             self.outbox.config = conversation.config
             self.outbox.directory = conversation.content.directory
+            self.outbox.fallback_notice = notice
         elif conversation.handoff is not None:
             self.outbox = Outbox(conversation.store, conversation.config,
                                  conversation.content.directory,
                                  telegram=lambda *a: self._deliver(application, *a),
-                                 lock=self._core_lock)
+                                 lock=self._core_lock, fallback_notice=notice)
             self._outbox_task = asyncio.create_task(
                 self.outbox.run_forever(self.settings.outbox_interval))
 
@@ -557,11 +561,23 @@ class TelegramChannel:
         try:
             for reply in replies:
                 chunks = split_message(to_html(reply))
+                if reply.force_reply and chat.type != ChatType.PRIVATE and update.effective_user:
+                    # Selective: the reply field opens for the member who pressed, named.
+                    member = update.effective_user
+                    chunks[0] = (f'<a href="tg://user?id={member.id}">'
+                                 f"{html.escape(member.first_name, quote=False)}</a>, "
+                                 + chunks[0])
                 for n, chunk in enumerate(chunks):
-                    markup = keyboard(reply.buttons) if n == len(chunks) - 1 else None
+                    markup: InlineKeyboardMarkup | ForceReply | None = None
+                    if n == len(chunks) - 1:
+                        markup = (ForceReply(selective=True) if reply.force_reply
+                                  else keyboard(reply.buttons))
                     await self._send_html(context, chat.id, chunk, markup)
                 for attachment in reply.attachments:
                     await self._send_file(context, chat.id, attachment)
+                if reply.settles is not None:  # shown: the outbox's copy is not needed
+                    async with self._core_lock:
+                        outbox.settle(self.conversation.store, reply.settles)
                 if reply.request_contact and chat.type == ChatType.PRIVATE:
                     share = ReplyKeyboardMarkup(
                         [[KeyboardButton(reply.request_contact, request_contact=True)]],
@@ -576,7 +592,7 @@ class TelegramChannel:
                 self.conversation.store.mark_inactive(CHANNEL, str(chat.id))
 
     async def _send_html(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str,
-                         markup: InlineKeyboardMarkup | None) -> None:
+                         markup: InlineKeyboardMarkup | ForceReply | None) -> None:
         try:
             await context.bot.send_message(
                 chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup,
@@ -616,7 +632,9 @@ class TelegramChannel:
     def _input(self, update: Update, **fields: Any) -> Input:
         chat = update.effective_chat
         private = chat is None or chat.type == ChatType.PRIVATE
-        return Input(self._user(update), private=private, **fields)
+        sender = update.effective_user
+        username = sender.username or "" if sender is not None else ""
+        return Input(self._user(update), private=private, username=username, **fields)
 
     @staticmethod
     def _user(update: Update) -> User:
