@@ -24,7 +24,8 @@ from . import stats as stats_module
 from .channels import console
 from .conversation import ENTRY, Conversation
 from .replies import Input, Reply, User
-from .store import Store
+from .store import Store, default_path
+from .text import french_datetime
 
 TOKEN_VARIABLE = "TELEGRAM_BOT_TOKEN"
 
@@ -98,6 +99,13 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("outbox", help="envois en attente ou en échec (demandes, rappels)")
     p.set_defaults(func=_outbox)
 
+    p = sub.add_parser("links", help="discussions Telegram reliées à une coordination")
+    p.set_defaults(func=_links)
+
+    p = sub.add_parser("unlink", help="délier une discussion de sa coordination")
+    p.add_argument("chat", help="identifiant de la discussion (voir ptce-bot links)")
+    p.set_defaults(func=_unlink)
+
     p = sub.add_parser("leads", help="demandes de mise en relation, par région")
     p.add_argument("--region", help="nom de la région ; toutes par défaut")
     p.add_argument("--csv", metavar="FICHIER", help="exporter en CSV dans ce fichier")
@@ -125,6 +133,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _existing_store() -> Store:
+    """The service's database, for an admin command: never a new empty one (run without the
+    service's PTCE_DB, a command would print a code the live bot never accepts)."""
+    path = default_path()
+    if not path.exists():
+        sys.stderr.write(f"Base de données introuvable : {path.resolve()}. Lancez la commande "
+                         "avec la variable PTCE_DB du service (voir « Déployer » dans le "
+                         "README).\n")
+        raise SystemExit(2)
+    return Store(path)
+
+
 def _conversation(*, record: bool = True, store: Store | None = None) -> Conversation:
     """The core on the shipped content and the deployment configuration; exits with a clear
     message when either is invalid."""
@@ -149,7 +169,11 @@ def _default(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from .channels import telegram  # PTB is only imported when Telegram is used
 
-    settings = telegram.Settings.from_env()
+    try:
+        settings = telegram.Settings.from_env()
+    except telegram.SettingError as exc:
+        sys.stderr.write(f"Variable d'environnement invalide : {exc}\n")
+        return 2
     if not settings.token:
         sys.stderr.write(f"{TOKEN_VARIABLE} n'est pas défini : créez un bot avec @BotFather "
                          "et exportez son jeton (voir le README).\n")
@@ -302,7 +326,7 @@ def _embed(args: argparse.Namespace) -> int:
 
 
 def _unanswered(args: argparse.Namespace) -> int:
-    store = Store()
+    store = _existing_store()
     rows = store.unanswered(args.limit)
     reasons = store.feedback_reasons()
     if not rows and not reasons:
@@ -334,7 +358,7 @@ def _region(conversation: Conversation, name: str) -> str:
 
 
 def _invite(args: argparse.Namespace) -> int:
-    conversation = _conversation()
+    conversation = _conversation(store=_existing_store())
     directory, desk = conversation.content.directory, conversation.coordinations
     assert directory is not None and desk is not None
     region_id = _region(conversation, args.region)
@@ -350,8 +374,32 @@ def _invite(args: argparse.Namespace) -> int:
     return 0
 
 
+def _links(args: argparse.Namespace) -> int:
+    conversation = _conversation(store=_existing_store())
+    rows = leads.links(conversation.store)
+    if not rows:
+        print("Aucune discussion reliée.")
+        return 0
+    directory = conversation.content.directory
+    for row in rows:
+        found = directory.get(row["coordination_id"]) if directory else None
+        chat = str(row["chat_key"]).partition(":")[2]
+        print(f"{chat:>16}  {found.name if found else row['coordination_id']}  "
+              f"(reliée le {french_datetime(row['linked_at'])})")
+    return 0
+
+
+def _unlink(args: argparse.Namespace) -> int:
+    conversation = _conversation(store=_existing_store())
+    if leads.unlink(conversation.store, f"telegram:{args.chat.strip()}"):
+        print(f"La discussion {args.chat} ne recevra plus de demandes.")
+        return 0
+    sys.stderr.write(f"La discussion {args.chat} n'est reliée à aucune coordination.\n")
+    return 2
+
+
 def _outbox(args: argparse.Namespace) -> int:
-    conversation = _conversation()
+    conversation = _conversation(store=_existing_store())
     rows = outbox.pending(conversation.store)
     if not rows:
         print("Aucun envoi en attente ni en échec.")
@@ -361,11 +409,13 @@ def _outbox(args: argparse.Namespace) -> int:
         print(f"n° {row['id']:>4}  demande {row['lead_id']:>4}  {row['purpose']:<10} "
               f"{row['kind']:<8} {row['status']:<8} essais {row['attempts']}{flag}  "
               f"prochain : {row['next_attempt'][:16]}  {row['last_error'][:60]}")
+        if row["status"] == outbox.FAILED and not row["fallback"]:
+            print(f"        → {outbox.fallback_state(conversation.store, row)}")
     return 0
 
 
 def _leads(args: argparse.Namespace) -> int:
-    conversation = _conversation()
+    conversation = _conversation(store=_existing_store())
     region_id = _region(conversation, args.region) if args.region else None
     statuses = (leads.NEW, leads.TAKEN, leads.CLOSED, leads.WITHDRAWN)
     rows = leads.region_leads(conversation.store, region_id, statuses)
@@ -383,7 +433,7 @@ def _leads(args: argparse.Namespace) -> int:
 
 
 def _reroute(args: argparse.Namespace) -> int:
-    conversation = _conversation()
+    conversation = _conversation(store=_existing_store())
     directory, territories = conversation.content.directory, conversation.content.territories
     assert directory is not None and territories is not None
     lead = leads.get_lead(conversation.store, args.lead)
@@ -405,7 +455,7 @@ def _reroute(args: argparse.Namespace) -> int:
 
 
 def _purge(args: argparse.Namespace) -> int:
-    conversation = _conversation()
+    conversation = _conversation(store=_existing_store())
     count = outbox.Outbox(conversation.store, conversation.config).purge()
     print(f"{count} demande(s) ou questionnaire(s) de plus de "
           f"{conversation.config.retention_days} jours effacé(s).")
@@ -417,14 +467,14 @@ def _backup(args: argparse.Namespace) -> int:
     if target.exists():
         sys.stderr.write(f"{target} existe déjà : choisissez un autre nom.\n")
         return 2
-    Store().backup(target)
+    _existing_store().backup(target)
     print(f"Sauvegarde écrite dans {target}. Pour restaurer : arrêtez le bot, copiez ce "
           "fichier à la place de la base (PTCE_DB), redémarrez.")
     return 0
 
 
 def _stats(args: argparse.Namespace) -> int:
-    figures = Store().stats()
+    figures = _existing_store().stats()
     print("\n".join(stats_module.text_lines(figures)))
     if args.chart:
         target = Path(args.chart)

@@ -243,7 +243,7 @@ REQUIRED_DIALOG_MESSAGES = (
     "coord_status_saved", "coord_export_caption", "coord_stats", "btn_take", "btn_close",
     "coord_unlinked", "coord_not_linked", "btn_no_note", "coord_no_note_offer",
     "handoff_ask_message", "handoff_invalid_message", "handoff_consent_telegram",
-    "handoff_controller", "handoff_fallback_notice",
+    "handoff_controller", "handoff_fallback_notice", "forget_coordination_link",
 )
 
 

@@ -32,6 +32,7 @@ SKIP = "ks"
 PREFERRED = "kp:"  # kp:email | kp:phone | kp:telegram
 SEND, FIX, CANCEL = "kok", "kfix", "kx"
 MAX_MESSAGE = 1000  # the founder's own words to the coordination
+FORGOTTEN = "forgotten"  # the intent of the reply to /oublier: channels erase their files too
 FORGET_YES, FORGET_NO = "kfy", "kfn"
 EXACT = (CONSENT_YES, CONSENT_NO, SKIP, SEND, FIX, CANCEL, FORGET_YES, FORGET_NO)
 PREFIXES = (PICK_DEPARTMENT, PREFERRED)
@@ -386,10 +387,13 @@ class Handoff:
 
     def _collect(self, user_key: str) -> dict[str, list[Any]]:
         channel, _, user_id = user_key.partition(":")
+        # An adviser's private notes are the adviser's data: they are shown to the adviser,
+        # never to the founder who claimed the session.
         sessions = [
             {"created": r["created"], "status": r["status"], "projet": r["project"],
              "verdict": r["verdict"], "reponses": json.loads(r["state"]).get("answers", {}),
-             "notes": json.loads(r["state"]).get("notes", [])}
+             **({"notes": json.loads(r["state"]).get("notes", [])}
+                if r["adviser_key"] == user_key else {})}
             for r in self.store.db.query(
                 "SELECT * FROM sessions WHERE user_key = ? OR adviser_key = ?",
                 [user_key, user_key])]
@@ -435,9 +439,18 @@ class Handoff:
             db.execute("DELETE FROM users WHERE channel = ? AND user_id = ?", [channel, user_id])
             db.execute("DELETE FROM deliveries WHERE purpose = ? AND target = ? AND status = ?",
                        [outbox.NOTICE, user_id, outbox.PENDING])
+        self.store.erase_traces()
         count = sum(1 for lead in withdrawn if lead["status"] != lead_store.WITHDRAWN)
-        extra = self.m["forget_withdrawn"].format(count=count) if count else ""
-        return [Reply(self.m["forget_done"].format(withdrawn=extra), kind="info")]
+        extra = " " + self.m["forget_withdrawn"].format(count=count) if count else ""
+        text = self.m["forget_done"].format(withdrawn=extra)
+        if self.coordination_link(user_key):
+            text += "\n\n" + self.m["forget_coordination_link"]
+        return [Reply(text, kind="info", intent=FORGOTTEN)]
+
+    def coordination_link(self, user_key: str) -> bool:
+        """True when the user's chat is linked to a coordination: the link belongs to the
+        coordination, not to the person, and is not erased by ``/oublier``."""
+        return any(row["chat_key"] == _chat_of(user_key) for row in lead_store.links(self.store))
 
 
 RECEIPT_GRACE = 60.0  # seconds before the outbox sends a receipt the chat did not confirm
@@ -456,6 +469,12 @@ def _telegram_reach(user_key: str, username: str) -> str:
     if not chat:
         return ""
     return f"@{username}" if username else f"tg://user?id={chat}"
+
+
+def _chat_of(user_key: str) -> str:
+    """The chat of a user key (a group's members share their group)."""
+    channel, _, rest = user_key.partition(":")
+    return f"{channel}:{rest.split(':')[0]}"
 
 
 def _telegram_chat(user_key: str) -> str:

@@ -111,6 +111,19 @@ def pending(store: Store) -> list[dict[str, Any]]:
         "last_error, fallback FROM deliveries WHERE status != ? ORDER BY id", [SENT]))
 
 
+def fallback_state(store: Store, delivery: dict[str, Any]) -> str:
+    """What became of the fallback copy of a failed delivery, in French."""
+    rows = list(store.db.query(
+        "SELECT status, kind FROM deliveries WHERE lead_id = ? AND purpose = ? AND fallback = 1",
+        [delivery["lead_id"], delivery["purpose"]]))
+    if not rows:
+        return "aucun repli configuré : la demande reste dans la base (ptce-bot leads)"
+    sent = [r["kind"] for r in rows if r["status"] == SENT]
+    if sent:
+        return f"reçue par le repli national ({', '.join(sorted(set(sent)))})"
+    return "confiée au repli national, envoi en attente"
+
+
 def due(store: Store, at: str | None = None) -> list[dict[str, Any]]:
     return list(store.db.query(
         "SELECT * FROM deliveries WHERE status = ? AND next_attempt <= ? ORDER BY id",

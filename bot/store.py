@@ -7,6 +7,7 @@ addresses and phone numbers masked — so that maintainers can improve the knowl
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -27,8 +28,10 @@ SEEN_EVERY = 3600.0  # seconds between two "last seen" writes for an active user
 UPDATE_MEMORY = 48 * 3600
 PRUNE_UPDATES_EVERY = 1000  # claims between two clean-ups of old update ids
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_PHONE = re.compile(r"(?:\+|\b0)\d(?:[\s.-]?\d{2}){4}\b|\+\d[\d\s.-]{7,}\d")
+# Each match may only start where a run of its characters starts (the look-behinds): a long
+# text without "@" is then read once, not once per position (which was quadratic).
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"(?:\+|\b0)\d(?:[\s.-]?\d{2}){4}\b|(?<![\d+])\+\d[\d\s.-]{7,}\d")
 
 
 def default_path() -> Path:
@@ -62,6 +65,15 @@ def read_only(path: Path, timeout: float = 5.0) -> sqlite3.Connection:
     return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=timeout)
 
 
+def _private_file(path: Path) -> None:
+    """Create the database file readable by its owner only (0600), before SQLite opens it
+    (its -wal and -shm files take the same mode)."""
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    with contextlib.suppress(OSError):
+        os.chmod(path, 0o600)
+
+
 class Store:
     """Read and write the assistant's data; ``path`` may be ``":memory:"``."""
 
@@ -70,6 +82,7 @@ class Store:
         self.path = None if str(path) == ":memory:" else Path(path).resolve()
         if self.path is not None:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(path))
             # Channels run the core in one worker thread, created after the store.
             self.db = sqlite_utils.Database(sqlite3.connect(path, check_same_thread=False))
             self.db.enable_wal()
@@ -83,6 +96,7 @@ class Store:
         # Erased rows are overwritten with zeros, not left readable in the file: an erased
         # e-mail address must not survive in the bytes (SQLite's default depends on its build).
         self.db.execute("PRAGMA secure_delete = ON")
+        self._erase_due = False  # an erase waits for the end of a transaction to checkpoint
         self._seen: dict[tuple[str, str], float] = {}  # users recently marked active
         self._pending_sql: str | None = None
         self._claims = 0
@@ -141,6 +155,23 @@ class Store:
         (or the process dies before its end). Transactions nest."""
         return self.db.atomic()
 
+    def erase_traces(self) -> None:
+        """After erasing someone's data: copy the write-ahead log into the database and empty
+        it, so that no older copy of the erased rows stays in the ``-wal`` file (the database
+        itself overwrites them: ``secure_delete``). Inside a transaction, done once it ends
+        (:meth:`after_transaction`)."""
+        if self.db.conn.in_transaction:
+            self._erase_due = True
+            return
+        self._erase_due = False
+        if self.path is not None:
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def after_transaction(self) -> None:
+        """What had to wait for the end of the transaction (see :meth:`erase_traces`)."""
+        if self._erase_due:
+            self.erase_traces()
+
     def claim_update(self, channel: str, update_id: int) -> bool:
         """True the first time an update is seen, False when it comes again (redelivered after
         a crash). Claim it in the same :meth:`transaction` as handling it: then an update
@@ -164,7 +195,8 @@ class Store:
 
     def record_unanswered(self, key: str, text: str, outcome: str) -> None:
         """Remember a question left without a sure answer; ``key`` groups identical ones."""
-        text = mask_personal_data(text.strip())[:MAX_STORED_QUESTION]
+        # Bounded first: only what is kept is masked.
+        text = mask_personal_data(text.strip()[:MAX_STORED_QUESTION + 100])[:MAX_STORED_QUESTION]
         ts = now()
         with self.db.atomic():
             self.db.execute(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.store import Store
 from documents import as_read, pdf_text
 
 _SCRIPT = Path(sys.executable).with_name("ptce-bot")
@@ -190,6 +191,7 @@ def test_stats_chart_draws_the_figures_in_a_png_and_says_where(db_env, tmp_path)
 
 
 def test_stats_work_on_an_empty_database_and_refuse_an_unwritable_chart(db_env, tmp_path):
+    Store(Path(db_env["PTCE_DB"]))  # the service started once, nobody came yet
     chart = tmp_path / "vide.png"
     result = run("stats", "--chart", str(chart), env=db_env)
     assert result.returncode == 0
@@ -197,3 +199,20 @@ def test_stats_work_on_an_empty_database_and_refuse_an_unwritable_chart(db_env, 
     assert png_size(chart.read_bytes())[0] >= 1000
     nowhere = run("stats", "--chart", str(tmp_path / "absent" / "x.png"), env=db_env)
     assert nowhere.returncode == 2 and "Impossible d'écrire" in nowhere.stderr
+
+
+@pytest.mark.parametrize("command", [["invite", "--region", "Bretagne"], ["stats"],
+                                     ["links"], ["outbox"]])
+def test_an_admin_command_never_creates_an_empty_database(db_env, command):
+    """Run without the service's PTCE_DB, ``invite`` used to print a code that the live bot
+    never accepts: it now says where it looked, and creates nothing."""
+    result = run(*command, env=db_env)
+    assert result.returncode == 2
+    assert result.stderr.startswith("Base de données introuvable :")
+    assert "PTCE_DB" in result.stderr
+    assert not Path(db_env["PTCE_DB"]).exists()
+
+
+def test_the_database_is_readable_by_its_owner_only(db_env):
+    run("chat", stdin="bonjour\n/quitter\n", env=db_env)
+    assert Path(db_env["PTCE_DB"]).stat().st_mode & 0o777 == 0o600

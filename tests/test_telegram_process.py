@@ -70,3 +70,22 @@ async def test_run_without_a_token_explains_what_to_do(tmp_path):
     _, stderr = await process.communicate()
     assert process.returncode == 2
     assert "@BotFather" in stderr.decode()
+
+
+async def test_a_token_telegram_refuses_stops_for_good_with_status_2(fake, tmp_path):
+    """systemd's RestartPreventExitStatus=2 keeps a refused token from restarting every 5 s."""
+    process = await start(fake, tmp_path, "run",
+                          env={"TELEGRAM_BOT_TOKEN": "123456:refused-by-the-fake-server"})
+    _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    logs = stderr.decode()
+    assert process.returncode == 2
+    assert "Telegram refuse le jeton" in logs and "refused-by-the-fake-server" not in logs
+
+
+async def test_a_malformed_setting_is_explained_in_one_line(fake, tmp_path):
+    process = await start(fake, tmp_path, "run", env={"PTCE_TELEGRAM_RATE": "abc"})
+    _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    logs = stderr.decode()
+    assert process.returncode == 2
+    assert logs.strip() == ("Variable d'environnement invalide : PTCE_TELEGRAM_RATE='abc' : "
+                            "un nombre positif est attendu (0 pour désactiver).")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
@@ -9,6 +10,7 @@ from typing import TextIO
 from rapidfuzz import fuzz
 
 from ..conversation import Conversation
+from ..handoff import FORGOTTEN
 from ..replies import Button, Input, Reply, User
 from ..store import default_path
 from ..text import fold, typeset
@@ -45,15 +47,32 @@ def to_input(user: User, line: str, buttons: list[Button], numbered: bool = True
     return Input(user, text=line)
 
 
+SAVED = ("profil-ptce-*.png", "rapport-ptce-*.pdf", "rapport-ptce-*.html")
+
+
 def save_attachments(reply: Reply, folder: Path) -> list[str]:
-    """Write the reply's files (chart, report) into ``folder``; one line per file to show."""
+    """Write the reply's files (chart, report) into ``folder``, readable by their owner only
+    (they hold personal data); one line per file to show."""
     lines = []
     for attachment in reply.attachments:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / attachment.filename
-        path.write_bytes(attachment.data)
+        descriptor = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(attachment.data)
+        os.chmod(path, 0o600)
         lines.append(f"📎 {attachment.caption} → {path}")
     return lines
+
+
+def erase_saved(folder: Path) -> int:
+    """``/oublier`` in the console: the charts and reports saved here go too."""
+    erased = 0
+    for pattern in SAVED:
+        for path in folder.glob(pattern):
+            path.unlink(missing_ok=True)
+            erased += 1
+    return erased
 
 
 def chat(conversation: Conversation, stdin: TextIO, write: Callable[[str], None],
@@ -77,4 +96,6 @@ def chat(conversation: Conversation, stdin: TextIO, write: Callable[[str], None]
             text, buttons = render(reply)
             numbered = not reply.expects_text
             attached = "".join(f"{saved}\n" for saved in save_attachments(reply, files))
+            if reply.intent == FORGOTTEN:
+                erase_saved(files)
             write(f"\n{text}\n{attached}\n")

@@ -34,7 +34,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ChatType, MessageLimit, ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -91,12 +91,10 @@ class Settings:
         """Settings from ``TELEGRAM_BOT_TOKEN``, ``TELEGRAM_API_BASE_URL`` and
         ``PTCE_TELEGRAM_RATE``."""
         env = os.environ if environ is None else environ
-        rate = env.get(RATE_VARIABLE, "").strip()
-        interval = env.get(OUTBOX_VARIABLE, "").strip()
         return cls(token=env.get(TOKEN_VARIABLE, "").strip(),
                    api_root=env.get(API_VARIABLE, "").strip() or None,
-                   rate=float(rate) if rate else 30.0,
-                   outbox_interval=float(interval) if interval else 10.0)
+                   rate=_positive(env, RATE_VARIABLE, 30.0, zero=True),
+                   outbox_interval=_positive(env, OUTBOX_VARIABLE, 10.0))
 
     @property
     def base_url(self) -> str | None:
@@ -551,7 +549,8 @@ class TelegramChannel:
             chat = update.effective_chat
             if chat is not None and chat.type == ChatType.PRIVATE:
                 store.seen_user(CHANNEL, str(chat.id))
-            return replies
+        store.after_transaction()
+        return replies
 
     async def _send(self, update: Update, context: ContextTypes.DEFAULT_TYPE,
                     replies: Sequence[Reply]) -> None:
@@ -724,12 +723,34 @@ class TokenScrubber:
         return record
 
 
+class SettingError(ValueError):
+    """An environment variable holds a value the bot cannot use (the message says which)."""
+
+
+def _positive(env: Any, name: str, default: float, *, zero: bool = False) -> float:
+    """A number from the environment; :class:`SettingError` with a French message if it is
+    not one."""
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text.replace(",", "."))
+    except ValueError:
+        value = -1.0
+    if value < 0 or (value == 0 and not zero) or value != value:
+        raise SettingError(f"{name}={text!r} : un nombre positif est attendu"
+                           + (" (0 pour désactiver)" if zero else "") + ".")
+    return value
+
+
 def run(conversation: Conversation, settings: Settings, *, webhook_url: str | None = None,
         port: int = 8443, listen: str = "0.0.0.0") -> int:
     """Run the bot until SIGINT/SIGTERM: long polling, or a webhook when ``webhook_url`` is
     given (Telegram then posts updates to ``webhook_url``, served on ``listen:port`` with
-    ``GET /health``). SIGHUP reloads the content. Returns the exit status: 1 when the bot
-    could not start (token refused, Telegram unreachable), logged without the token."""
+    ``GET /health``). SIGHUP reloads the content. Returns the exit status: 2 when Telegram
+    refuses the token (restarting cannot help: systemd's ``RestartPreventExitStatus=2``),
+    1 when the bot could not start otherwise (Telegram unreachable…); never logs the
+    token."""
     from .service import Webhook, serve
 
     TokenScrubber(settings.token).install()
@@ -738,6 +759,10 @@ def run(conversation: Conversation, settings: Settings, *, webhook_url: str | No
     webhook = None if webhook_url is None else Webhook(webhook_url, listen, port)
     try:
         asyncio.run(serve(channel, application, settings.token, webhook))
+    except InvalidToken:
+        logger.critical("Telegram refuse le jeton TELEGRAM_BOT_TOKEN : vérifiez-le auprès de "
+                        "@BotFather (le bot ne redémarrera pas seul).")
+        return 2
     except Exception as exc:
         logger.critical("Arrêt sur erreur : %s", type(exc).__name__, exc_info=exc)
         return 1
