@@ -387,3 +387,116 @@ def test_in_a_group_personal_data_is_neither_shown_nor_erased(conversation):
         [reply] = conversation.handle(Input(founder.user, command=command, private=False))
         assert "message privé" in reply.text
         assert reply.attachments == () and reply.buttons == ()
+
+
+# --------------------------------------------------------------------------------------------
+# What a coordination needs, and what a founder is owed
+
+
+def test_a_lead_says_how_to_reach_the_founder_and_carries_their_message(conversation, store):
+    founder = finished(conversation, "777", channel="telegram")
+    [consent] = founder.press("📍 Contacter ma coordination régionale")
+    assert "elle recevra votre nom d'utilisateur Telegram" in consent.text
+    give_contact(founder)
+    [lead] = store.db.query("SELECT * FROM leads")
+    contact = json.loads(lead["contact"])
+    assert contact["telegram"] == "tg://user?id=777"  # no @username on this channel
+    assert contact["message"] == "Nous voulons lancer une filière locale de la chaussure."
+    ara = linked(conversation, "auvergne-rhone-alpes", "-2101")
+    [listing] = ara.type_command("leads")
+    assert [b.label for row in listing.buttons for b in row] == [
+        "n° 1 — Pôle Sud Archer — Drôme — nouvelle"]
+    [detail] = ara.type_command("lead", "1")
+    assert "Message : Nous voulons lancer une filière locale" in detail.text
+    assert "sur Telegram : tg://user?id=777" in detail.text
+
+
+def test_the_receipt_is_queued_with_the_lead_and_settled_once_shown(conversation, store):
+    """A crash between the commit and the chat's reply must not leave the founder without a
+    receipt: it is in the outbox, due a minute later, unless the channel says it was shown."""
+    founder = finished(conversation, "778", channel="telegram")
+    founder.press("📍 Contacter ma coordination régionale")
+    [receipt] = give_contact(founder)
+    [queued] = store.db.query("SELECT * FROM deliveries WHERE purpose = 'notice'")
+    assert queued["text"] == receipt.text and queued["target"] == "778"
+    assert queued["status"] == "pending" and queued["next_attempt"] > queued["created"]
+    assert receipt.settles == queued["id"]
+    from bot import outbox
+    outbox.settle(store, receipt.settles)
+    [settled] = store.db.query("SELECT status FROM deliveries WHERE purpose = 'notice'")
+    assert settled["status"] == "sent"
+
+
+def test_contact_fields_lose_invisible_and_bidirectional_characters(conversation, store):
+    founder = finished(conversation)
+    founder.press("📍 Contacter ma coordination régionale")
+    founder.press("✅ J'accepte")
+    [refused] = founder.type("\u200b\u202e\u2066 \u200d")
+    assert refused.kind == "error"  # a name made of nothing visible
+    founder.type("Léa\u202e Martin\x00")
+    founder.type("Pôle\u2067 Sud")
+    founder.type("lea@exemple.fr")
+    founder.press("Passer")
+    founder.press("Par e-mail")
+    founder.press("Passer")
+    founder.press("📨 Envoyer")
+    [lead] = store.db.query("SELECT contact FROM leads")
+    contact = json.loads(lead["contact"])
+    assert contact["name"] == "Léa Martin" and contact["structure"] == "Pôle Sud"
+
+
+def test_after_forgetting_no_byte_of_the_contact_remains_in_the_files(conversation, store):
+    founder = finished(conversation, "779", channel="telegram")
+    founder.press("📍 Contacter ma coordination régionale")
+    give_contact(founder)
+    founder.type_command("oublier")
+    [done] = founder.press("🗑 Oui, tout effacer")
+    assert done.text.startswith("🗑 C'est fait : vos données ont été effacées et 1 demande")
+    path = store.path
+    for secret in (b"lea.martin@exemple.fr", b"06 12 34 56 78", "Léa Martin".encode(),
+                   "filière locale de la chaussure".encode()):
+        for file in (path, path.with_name(path.name + "-wal")):
+            data = file.read_bytes() if file.exists() else b""
+            assert secret not in data, (secret, file.name)
+
+
+def test_admin_powers_stay_out_of_groups(conversation, store):
+    founder = finished(conversation, "780", channel="telegram")
+    founder.press("📍 Contacter ma coordination régionale")
+    give_contact(founder)
+    admin_in_group = Founder(conversation, f"-5005:{ADMIN}", channel="telegram")
+    for command, args in (("leads", ""), ("lead", "1"), ("export", ""), ("stats", "")):
+        [reply] = admin_in_group._got(conversation.handle(Input(
+            admin_in_group.user, command=command, args=args, private=False)))
+        assert "réservée aux coordinations" in reply.text and "Léa" not in reply.text
+    admin = Founder(conversation, str(ADMIN), channel="telegram")
+    [listing] = admin.type_command("leads")
+    assert "(1)" in listing.text
+
+
+def test_a_note_for_a_lead_rerouted_meanwhile_is_refused(conversation, store):
+    from bot import leads as lead_store
+
+    founder = finished(conversation, "781", channel="telegram")
+    founder.press("📍 Contacter ma coordination régionale")
+    give_contact(founder)
+    ara = linked(conversation, "auvergne-rhone-alpes", "-2201")
+    ara.type_command("lead", "1")
+    ask, offer = ara.press("🙋 Prendre en charge")
+    assert ask.force_reply and [b.label for row in offer.buttons for b in row] == ["Sans note"]
+    lead_store.reroute(store, 1, "bretagne", "Bretagne", "cress-bretagne", "CRESS Bretagne")
+    [refused] = ara.type("Appel prévu jeudi")
+    assert "introuvable pour votre région" in refused.text
+    [lead] = store.db.query("SELECT status FROM leads")
+    assert lead["status"] == "nouveau"
+
+
+def test_a_linked_chat_can_stop_and_an_old_code_expires(conversation, store):
+    ara = linked(conversation, "auvergne-rhone-alpes", "-2301")
+    [stopped] = ara.type_command("coordination", "stop")
+    assert stopped.text.startswith("Cette discussion n'est plus reliée")
+    desk = conversation.coordinations
+    code = desk.new_invite(conversation.content.directory.for_region("bretagne"))
+    store.db.execute("UPDATE invites SET created = '2020-01-01T00:00:00+00:00'")
+    [expired] = ara.type_command("coordination", code)
+    assert "expiré" in expired.text
