@@ -148,6 +148,11 @@ def test_the_console_runs_the_questionnaire_and_saves_chart_and_report(db_env, t
     assert chart.read_bytes().startswith(b"\x89PNG")
     [report] = reports.glob("rapport-ptce-mon-projet-*.pdf")
     assert "Drôme (26)" in pdf_text(report.read_bytes())
+    assert report.stat().st_mode & 0o777 == 0o600  # personal data: its owner only
+    # /oublier erases the saved chart and report too.
+    forgotten = run("chat", stdin="/oublier\n🗑 Oui, tout effacer\n", env=db_env)
+    assert "vos données ont été effacées" in forgotten.stdout
+    assert list(reports.iterdir()) == []
 
 
 def test_stats_count_questions_and_questionnaires_without_personal_data(db_env):
