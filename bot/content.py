@@ -368,11 +368,11 @@ def _build(root: Path) -> Content:
     steering = read_steering(c, knowledge / "personas.yaml", entries)
     if not c.unreadable:
         _check_links(c, entries, entry_lines)
-        _check_quotes(c, entries, entry_lines, knowledge / "sources",
+        texts = _source_texts(knowledge / "sources")  # read once for both checks
+        _check_quotes(c, entries, entry_lines, texts,
                       [*messages.values(), dialog.title if dialog else ""])
         if dialog is not None:
-            _check_criteria_quotes(c, dialog, root / "dialogs" / "qualification.yaml",
-                                   knowledge / "sources")
+            _check_criteria_quotes(c, dialog, root / "dialogs" / "qualification.yaml", texts)
     _check_rendered_length(c, entries, entry_lines, messages.get("source_prefix", ""))
     _check_question_clashes(c, entries, entry_lines)
     if c.problems:
@@ -390,13 +390,11 @@ _ELISION = re.compile(r"\s*\[?(?:…|\.\.\.)\]?\s*")
 
 
 def _check_quotes(c: Checker, entries: dict[str, Entry], where: dict[str, tuple[Path, int]],
-                  folder: Path, own_words: list[str]) -> None:
+                  texts: dict[str, str], own_words: list[str]) -> None:
     """Every « quote » of three words or more in an answer is found word for word (spaces,
     apostrophes, case and line breaks aside; « […] » marks a cut) in a text the entry cites
     (a seed, the facts sheet), or is the assistant's own words (a button, the questionnaire's
     title)."""
-    texts = {ref: _comparable(path.read_text(encoding="utf-8"))
-             for ref, path in _source_files(folder).items()}
     if not texts:
         return
     own = "\n".join(_comparable(words) for words in own_words)
@@ -405,10 +403,7 @@ def _check_quotes(c: Checker, entries: dict[str, Entry], where: dict[str, tuple[
         if not cited:
             continue
         for quote in _QUOTE.findall(entry.answer):
-            if len(quote.split()) < 3:
-                continue
-            parts = [_comparable(p) for p in _ELISION.split(quote) if p.strip()]
-            if all(any(p in text for text in cited) or p in own for p in parts):
+            if len(quote.split()) < 3 or _quoted_in(quote, [*cited, own]):
                 continue
             path, line = where.get(entry.id, (Path("?"), 0))
             refs = ", ".join(s.ref for s in entry.sources if s.ref in texts)
@@ -417,22 +412,33 @@ def _check_quotes(c: Checker, entries: dict[str, Entry], where: dict[str, tuple[
                                                   f"dans ses sources ({refs})"))
 
 
-def _check_criteria_quotes(c: Checker, dialog: Dialog, path: Path, folder: Path) -> None:
+def _check_criteria_quotes(c: Checker, dialog: Dialog, path: Path,
+                           texts: dict[str, str]) -> None:
     """The law's words behind each criterion are found word for word in the sources (seed 004
     reproduces article 9 in its annex 1)."""
-    texts = [_comparable(p.read_text(encoding="utf-8")) for p in _source_files(folder).values()]
     if not texts:
         return
-    lines = path.read_text(encoding="utf-8").splitlines()
     for criterion in dialog.criteria:
         quote = criterion.quote.strip().removeprefix("«").removesuffix("»").strip()
-        parts = [_comparable(p) for p in _ELISION.split(quote) if p.strip()]
-        if all(any(p in text for text in texts) for p in parts):
+        if _quoted_in(quote, list(texts.values())):
             continue
+        lines = path.read_text(encoding="utf-8").splitlines()
         line = next((n for n, text in enumerate(lines, 1) if f"id: {criterion.id}" in text), 0)
         c.problems.append(Problem(path, line, f"critère « {criterion.id} » : la citation "
                                               f"« {quote} » ne se trouve pas mot pour mot "
                                               "dans les sources"))
+
+
+def _quoted_in(quote: str, texts: list[str]) -> bool:
+    """Each part of ``quote`` (cut at « […] ») is in one of the comparable ``texts``."""
+    parts = [_comparable(p) for p in _ELISION.split(quote) if p.strip()]
+    return all(any(p in text for text in texts) for p in parts)
+
+
+def _source_texts(folder: Path) -> dict[str, str]:
+    """The cited texts, by reference, as quotes are compared (:func:`_comparable`)."""
+    return {ref: _comparable(path.read_text(encoding="utf-8"))
+            for ref, path in _source_files(folder).items()}
 
 
 def _source_files(folder: Path) -> dict[str, Path]:

@@ -145,7 +145,7 @@ class CoordinationDesk:
         if lead["status"] in lead_store.OPEN_STATUSES:
             buttons.append((Button(self.m["btn_close"], f"{CLOSE}{lead['id']}"),))
         text = outbox.lead_text(lead, outbox.LEAD)
-        text += f"\n\nStatut : {lead_store.STATUS_LABEL.get(lead['status'], lead['status'])}"
+        text += f"\n\nStatut : {lead_store.status_label(lead['status'])}"
         if lead["status_note"]:
             text += f" — {lead['status_note']}"
         return [Reply(text, kind="info", buttons=tuple(buttons),
@@ -194,7 +194,7 @@ class CoordinationDesk:
                                   self.m["handoff_taken_notice"].format(
                                       number=lead["id"], recipient=self._named(lead)))
         return [Reply(self.m["coord_status_saved"].format(
-                          number=lead["id"], status=lead_store.STATUS_LABEL[status]),
+                          number=lead["id"], status=lead_store.status_label(status)),
                       kind="info")]
 
     def export(self, user_key: str, *, private: bool = True) -> list[Reply]:
@@ -221,7 +221,7 @@ class CoordinationDesk:
         for row in self.store.db.query(
                 "SELECT region, status, COUNT(*) AS n FROM leads GROUP BY region, status "
                 "ORDER BY region, status"):
-            status = lead_store.STATUS_LABEL.get(row["status"], row["status"])
+            status = lead_store.status_label(row["status"])
             lines.append(f"• {row['region']} — {status} : {row['n']}")
         return [Reply("\n".join(lines), kind="info")]
 
@@ -263,5 +263,5 @@ def _lead_label(lead: dict[str, Any]) -> str:
     """A lead's button in ``/leads``: number, project, department, status."""
     project = lead.get("project") or lead["contact"].get("structure") or "?"
     department = str(lead.get("department") or "").split(" (")[0]
-    status = lead_store.STATUS_LABEL.get(lead["status"], lead["status"])
+    status = lead_store.status_label(lead["status"])
     return f"n° {lead['id']} — {project} — {department} — {status}"[:64]

@@ -18,6 +18,7 @@ from typing import Any
 from . import leads as lead_store
 from . import outbox
 from .config import Config
+from .coordination import chat_key
 from .directory import Coordination, Directory
 from .interview import SESSION_STATUS, Interview, Session
 from .replies import Attachment, Button, Reply
@@ -374,7 +375,7 @@ class Handoff:
                          f" {len(session['reponses'])} réponses")
         for lead in data["demandes"]:
             contact = lead["contact"]
-            status = lead_store.STATUS_LABEL.get(lead["status"], lead["status"])
+            status = lead_store.status_label(lead["status"])
             lines.append(f"• Demande n° {lead['id']} à {lead['coordination']} "
                          f"({status}) : {contact.get('name', '')}, "
                          f"{contact.get('email') or contact.get('phone') or ''}")
@@ -450,7 +451,7 @@ class Handoff:
     def coordination_link(self, user_key: str) -> bool:
         """True when the user's chat is linked to a coordination: the link belongs to the
         coordination, not to the person, and is not erased by ``/oublier``."""
-        return any(row["chat_key"] == _chat_of(user_key) for row in lead_store.links(self.store))
+        return lead_store.is_linked(self.store, chat_key(user_key))
 
 
 RECEIPT_GRACE = 60.0  # seconds before the outbox sends a receipt the chat did not confirm
@@ -469,12 +470,6 @@ def _telegram_reach(user_key: str, username: str) -> str:
     if not chat:
         return ""
     return f"@{username}" if username else f"tg://user?id={chat}"
-
-
-def _chat_of(user_key: str) -> str:
-    """The chat of a user key (a group's members share their group)."""
-    channel, _, rest = user_key.partition(":")
-    return f"{channel}:{rest.split(':')[0]}"
 
 
 def _telegram_chat(user_key: str) -> str:

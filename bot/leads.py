@@ -47,6 +47,17 @@ def create_tables(store: Store) -> None:
                                    "linked_at": str, "pending": str}, pk="chat_key")
 
 
+def status_label(status: str) -> str:
+    """A stored status as read after « Demande n° 12 : »."""
+    return STATUS_LABEL.get(status, status)
+
+
+def is_linked(store: Store, chat_key: str) -> bool:
+    """True when ``chat_key`` is linked to a coordination."""
+    return next(store.db.query("SELECT 1 FROM coordinators WHERE chat_key = ? AND "
+                               "coordination_id != ''", [chat_key]), None) is not None
+
+
 def linked_chat_ids(store: Store, coordination_id: str) -> tuple[int, ...]:
     """The Telegram chats a coordination linked with an invitation code (``/coordination``):
     delivery channels of that coordination, beside the configured ones."""

@@ -262,20 +262,23 @@ class Outbox:
             if delivery["fallback"] or delivery["purpose"] == NOTICE:
                 return  # the fallback itself failed: it stays listed by `ptce-bot outbox`
             self.store.db["leads"].update(delivery["lead_id"], {"flagged": 1})
+            first = not self._fell_back(delivery)
             queued = enqueue(self.store, delivery["lead_id"], delivery["purpose"],
                              self.config.fallback, fallback=True, text=delivery["text"])
-            self._tell_founder(delivery, queued)
+            if first and queued and delivery["purpose"] == LEAD:
+                self._tell_founder(delivery["lead_id"])
 
-    def _tell_founder(self, delivery: dict[str, Any], queued: int) -> None:
-        """A lead handed to the fallback after failures: its founder is told who has it (once
-        per lead, on Telegram)."""
-        if delivery["purpose"] != LEAD or not queued or not self.fallback_notice:
-            return
-        lead = get_lead(self.store, delivery["lead_id"]) or {}
-        told = self.store.db.execute(
-            "SELECT COUNT(*) FROM deliveries WHERE lead_id = ? AND purpose = ? AND text LIKE ?",
-            [delivery["lead_id"], NOTICE, "%" + self.config.fallback_name + "%"]).fetchone()[0]
-        if lead.get("chat_id") and not told:
+    def _fell_back(self, delivery: dict[str, Any]) -> bool:
+        """True when this delivery's lead already went to the fallback (another channel)."""
+        return self.store.db.execute(
+            "SELECT COUNT(*) FROM deliveries WHERE lead_id = ? AND purpose = ? AND "
+            "fallback = 1", [delivery["lead_id"], delivery["purpose"]]).fetchone()[0] > 0
+
+    def _tell_founder(self, lead_id: int) -> None:
+        """A lead handed to the fallback after failures: its founder is told who has it, on
+        Telegram."""
+        lead = get_lead(self.store, lead_id) or {}
+        if lead.get("chat_id") and self.fallback_notice:
             enqueue_notice(self.store, lead["id"], lead["chat_id"], self.fallback_notice.format(
                 number=lead["id"], coordination=lead.get("coordination", ""),
                 fallback=self.config.fallback_name))
