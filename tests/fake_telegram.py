@@ -528,7 +528,18 @@ class FakeTelegram:
                                  "length": utf16_length(mention.group())})
         if entities:
             message["entities"] = entities
+        if not self._delivered_in_privacy_mode(message, text, command is not None):
+            return 0
         return self._push({"message": message})
+
+    def _delivered_in_privacy_mode(self, message: dict[str, Any], text: str,
+                                   command: bool) -> bool:
+        """Telegram's privacy mode (on for bots by default): in a group the bot receives only
+        commands, messages naming it and replies to its own messages."""
+        if message["chat"]["type"] == "private":
+            return True
+        replied = message.get("reply_to_message", {}).get("from", {}).get("is_bot", False)
+        return command or f"@{BOT_USERNAME}" in text or replied
 
     def send_content(self, user: FakeUser, kind: str, chat_id: int | None = None) -> int:
         """The user sends something that is not text: sticker, photo, voice, location…"""

@@ -23,6 +23,7 @@ from test_questionnaire import POLE_SUD_ARCHER, Founder
 from bot.channels.telegram import Settings, TelegramChannel
 from bot.config import Channels, Config, SmtpConfig
 from bot.conversation import Conversation
+from bot.leads import TAKEN
 from bot.store import Store
 from documents import pdf_text
 from fake_telegram import TOKEN, FakeTelegram, FakeUser, free_port, polling
@@ -298,3 +299,41 @@ async def test_forgetting_withdraws_the_lead_and_tells_the_coordination(world, b
     await until(lambda: any(h["event"] == "withdrawal" for h in world.crm.received))
     lead = next(bot.conversation.store.db.query("SELECT contact, report FROM leads"))
     assert json.loads(lead["contact"]) == {} and lead["report"] is None
+
+
+async def test_a_team_group_joins_by_code_receives_the_lead_and_notes_it_by_reply(world):
+    """No chat in the configuration: the CRESS's team links its group with a code, receives
+    Léa's lead there, and a member notes it by replying to the bot (privacy mode delivers
+    nothing else in a group); Léa is told."""
+    config = world.config()
+    mail_only = dataclasses.replace(config.coordinations["auvergne-rhone-alpes"],
+                                    telegram_chat_ids=())
+    config = dataclasses.replace(config, coordinations={"auvergne-rhone-alpes": mail_only})
+    fake, team, colleague = world.fake, -4001, FakeUser(3002, "Sacha")
+    async for channel in run_bot(world, config):
+        code = channel.conversation.coordinations.new_invite(
+            world.content.directory.for_region("auvergne-rhone-alpes"))
+        before = len(fake.sent)
+        fake.send_text(COORDINATOR, f"/coordination@ptce_test_bot {code}", chat_id=team)
+        [linked] = await fake.replies(team, after=before)
+        assert "recevrez les nouvelles demandes" in linked.text
+        await consent_on_telegram(world, channel)
+        # The lead arrives whole in the group: its text, the report and the chart.
+        await until(lambda: len([s for s in fake.sent if s.chat_id == team]) >= 4)
+        lead = next(s for s in fake.sent if s.chat_id == team and "Pôle Sud" in s.text)
+        assert "Léa Martin" in lead.text and "filière de la chaussure" in lead.text
+        before = len(fake.sent)
+        fake.press(colleague, "🙋 Prendre en charge", chat_id=team)
+        ask, offer = await fake.replies(team, after=before, count=2)
+        assert ask.force_reply and "Sacha" in ask.text
+        assert offer.labels == ["Sans note"]
+        # A plain message in the group never reaches the bot; a reply to its question does.
+        before = len(fake.sent)
+        fake.send_text(colleague, "Je m'en occupe", chat_id=team)
+        fake.send_text(colleague, "Appel prévu jeudi", chat_id=team, reply_to=ask)
+        [saved] = await fake.replies(team, after=before)
+        assert saved.text == "Demande n° 1 : prise en charge."
+        await until(lambda: any("a été prise en charge par la CRESS" in s.text
+                                for s in fake.sent if s.chat_id == LEA.id))
+        [row] = channel.conversation.store.db.query("SELECT status, status_note FROM leads")
+        assert row == {"status": TAKEN, "status_note": "Appel prévu jeudi"}
