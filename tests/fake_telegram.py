@@ -204,6 +204,7 @@ class FakeTelegram:
         self._message_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
         self._new_update = asyncio.Event()
+        self._closing = False
         self._new_sent = asyncio.Event()
         self.messages: dict[int, dict[int, Sent]] = defaultdict(dict)  # chat -> id -> message
         self.sent: list[Sent] = []  # every successful send or edit, in order
@@ -242,6 +243,10 @@ class FakeTelegram:
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def stop(self) -> None:
+        # Long polls still open (a bot process that was stopped or killed) return at once
+        # rather than holding the server's shutdown for their whole timeout.
+        self._closing = True
+        self._new_update.set()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -317,7 +322,7 @@ class FakeTelegram:
                 updates, self._redelivered = self._redelivered, []
                 return updates
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
-            if self._updates or time.monotonic() >= deadline:
+            if self._updates or self._closing or time.monotonic() >= deadline:
                 break
             self._new_update.clear()
             try:
