@@ -128,8 +128,8 @@ def main() -> int:
                         help="the checkout whose engine and content are measured")
     args = parser.parse_args()
     sys.path.insert(0, str(args.root))
-    from bot import questionnaire as logic
-    from bot.content import load
+    from bot.content.load import load
+    from bot.qualification import rules as logic
 
     content = load(args.root)
     dialog = content.dialog

@@ -30,10 +30,10 @@ def main() -> int:
     parser.add_argument("--length", type=int, default=4096)
     args = parser.parse_args()
     os.environ.setdefault("PTCE_SEMANTIC", "off")
-    from bot.content import load
-    from bot.conversation import Conversation
-    from bot.replies import Input, User
-    from bot.store import Store
+    from bot.content.load import load
+    from bot.core.conversation import Conversation
+    from bot.core.messages import Input, User
+    from bot.storage.db import Store
 
     with tempfile.TemporaryDirectory() as folder:
         conversation = Conversation(load(), Store(Path(folder) / "flood.sqlite3"))

@@ -47,7 +47,7 @@ def round_trips(base_url: str, token: str, calls: int) -> list[float]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    from bot.channels.telegram import Settings
+    from bot.channels.telegram.settings import Settings
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=20)

@@ -129,7 +129,7 @@ def build_echo(token: str, api_root: str, processor: str, pool: int | None = Non
     elif processor == "simple":
         builder = builder.concurrent_updates(True)  # PTB's SimpleUpdateProcessor, 256 at once
     else:
-        from bot.channels.telegram import PerChatUpdateProcessor
+        from bot.channels.telegram.adapter import PerChatUpdateProcessor
 
         builder = builder.concurrent_updates(PerChatUpdateProcessor())
     application = builder.build()
@@ -139,10 +139,11 @@ def build_echo(token: str, api_root: str, processor: str, pool: int | None = Non
 
 def build_ours(token: str, api_root: str, database: Path) -> tuple[Any, Any]:
     """Our Telegram channel, as ``ptce-bot`` runs it, without throttling."""
-    from bot import content as content_module
-    from bot.channels.telegram import Settings, TelegramChannel
-    from bot.conversation import Conversation
-    from bot.store import Store
+    from bot.channels.telegram.adapter import TelegramChannel
+    from bot.channels.telegram.settings import Settings
+    from bot.content import load as content_module
+    from bot.core.conversation import Conversation
+    from bot.storage.db import Store
 
     channel = TelegramChannel(Conversation(content_module.load(), Store(database)),
                               Settings(token=token, api_root=api_root, rate=0))
@@ -338,7 +339,7 @@ def machine_cpu() -> float:
 
 def questions() -> list[str]:
     """The in-scope questions of the dev set: what users of the assistant really ask."""
-    from bot.bench import load_items
+    from bot.ops.bench import load_items
 
     return [item.question for item in load_items(DEV_SET) if item.in_scope]
 

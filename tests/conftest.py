@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from bot import content as content_module
-from bot.content import Content
-from bot.conversation import Conversation
-from bot.replies import Input, Reply, User
-from bot.store import Store
+from bot.content import load as content_module
+from bot.content.load import Content
+from bot.core.conversation import Conversation
+from bot.core.messages import Input, Reply, User
+from bot.storage.db import Store
 from fake_telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent

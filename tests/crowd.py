@@ -50,8 +50,8 @@ from aiohttp import web
 from test_cli import COMMAND
 from test_questionnaire import EMERGING, ESS_CORE_COMPANIES_IN_TALKS, POLE_SUD_ARCHER
 
-from bot import content as content_module
-from bot.bench import load_items
+from bot.content import load as content_module
+from bot.ops.bench import load_items
 from fake_telegram import TOKEN, FakeTelegram, FakeUser, Sent, free_port
 
 DEV_SET = Path(__file__).parent / "data" / "faq_dev.yaml"

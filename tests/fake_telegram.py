@@ -205,6 +205,8 @@ class FakeTelegram:
         self._callback_ids = itertools.count(1)
         self._new_update = asyncio.Event()
         self._closing = False
+        # Telegram's privacy mode, on for bots unless disabled with @BotFather.
+        self.privacy_mode = True
         self._new_sent = asyncio.Event()
         self.messages: dict[int, dict[int, Sent]] = defaultdict(dict)  # chat -> id -> message
         self.sent: list[Sent] = []  # every successful send or edit, in order
@@ -541,7 +543,7 @@ class FakeTelegram:
                                    command: bool) -> bool:
         """Telegram's privacy mode (on for bots by default): in a group the bot receives only
         commands, messages naming it and replies to its own messages."""
-        if message["chat"]["type"] == "private":
+        if message["chat"]["type"] == "private" or not self.privacy_mode:
             return True
         replied = message.get("reply_to_message", {}).get("from", {}).get("is_bot", False)
         return command or f"@{BOT_USERNAME}" in text or replied

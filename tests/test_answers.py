@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.conversation import ENTRY
-from bot.replies import Input, User
+from bot.core.conversation import ENTRY
+from bot.core.messages import Input, User
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import content as content_module
-from bot.cli import main
+from bot.content import load as content_module
+from bot.ops.cli import main
 
 
 def _problems(root: Path) -> list[str]:

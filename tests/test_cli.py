@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.store import Store
+from bot.storage.db import Store
 from documents import as_read, pdf_text
 
 _SCRIPT = Path(sys.executable).with_name("ptce-bot")
-COMMAND = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "bot.cli"]
+COMMAND = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "bot"]
 
 
 def run(*args: str, stdin: str = "", env: dict[str, str] | None = None,
@@ -80,7 +80,7 @@ def test_ask_prints_the_choices_a_user_would_see():
 
 
 def test_unanswered_shows_why_answers_were_disliked(db_env):
-    from bot.store import Store
+    from bot.storage.db import Store
 
     store = Store(db_env["PTCE_DB"])
     store.record_unanswered("c koi un ptce", "c koi un ptce", "👎 Incomplète → def-ptce")
@@ -164,7 +164,7 @@ def test_stats_count_questions_and_questionnaires_without_personal_data(db_env):
 
 
 def test_backup_copies_the_database_while_it_is_in_use(db_env, tmp_path):
-    from bot.store import Store
+    from bot.storage.db import Store
 
     store = Store(db_env["PTCE_DB"])  # the bot has the database open
     store.record_question("telegram", "answer", "def-ptce")

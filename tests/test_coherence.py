@@ -15,9 +15,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import questionnaire as logic
-from bot.conversation import DIAGNOSTIC, Conversation
-from bot.dialog import (
+from bot.core.conversation import DIAGNOSTIC, Conversation
+from bot.core.messages import Input, User
+from bot.qualification import rules as logic
+from bot.qualification.dialog import (
     DEPARTMENT,
     MULTI,
     NUMBER,
@@ -27,9 +28,8 @@ from bot.dialog import (
     questions_of,
     selected_options,
 )
-from bot.replies import Input, User
-from bot.results import MET, MISSING, PARTIAL, PTCE, UNEXAMINED
-from bot.store import Store
+from bot.qualification.results import MET, MISSING, PARTIAL, PTCE, UNEXAMINED
+from bot.storage.db import Store
 
 SLOW = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                   HealthCheck.function_scoped_fixture])

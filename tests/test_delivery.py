@@ -20,11 +20,12 @@ from aiohttp import web
 from aiosmtpd.controller import Controller
 from test_questionnaire import POLE_SUD_ARCHER, Founder
 
-from bot.channels.telegram import Settings, TelegramChannel
-from bot.config import Channels, Config, SmtpConfig
-from bot.conversation import Conversation
-from bot.leads import TAKEN
-from bot.store import Store
+from bot.channels.telegram.adapter import TelegramChannel
+from bot.channels.telegram.settings import Settings
+from bot.core.conversation import Conversation
+from bot.handoff.leads import TAKEN
+from bot.ops.config import Channels, Config, SmtpConfig
+from bot.storage.db import Store
 from documents import pdf_text
 from fake_telegram import TOKEN, FakeTelegram, FakeUser, free_port, polling
 

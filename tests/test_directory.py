@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 from test_check import _edit, _problems
 
-from bot.cli import main
-from bot.config import (
+from bot.content.directory import Coordination, Directory
+from bot.ops.cli import main
+from bot.ops.config import (
     Channels,
     Config,
     ConfigError,
@@ -25,7 +26,6 @@ from bot.config import (
     load_config,
     load_from_env,
 )
-from bot.directory import Coordination, Directory
 
 ROOT = Path(__file__).resolve().parent.parent
 COORDINATIONS = ROOT / "knowledge" / "coordinations.yaml"
@@ -304,7 +304,7 @@ def test_check_validates_the_configuration_named_by_ptce_config(monkeypatch, cap
 def test_check_fails_on_a_broken_configuration(tmp_path):
     path = _write(tmp_path, "coordinations:\n  bretagne:\n    telegram_chat_ids: [abc]\n")
     script = Path(sys.executable).with_name("ptce-bot")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "bot"]
     result = subprocess.run([*command, "check"], capture_output=True, text=True,
                             encoding="utf-8", timeout=60,
                             env={"PATH": "/usr/bin:/bin", "PTCE_CONFIG": str(path)})

@@ -47,11 +47,12 @@ from hypothesis import strategies as st
 from telegram import Update
 from telegram.ext import ContextTypes, TypeHandler
 
-from bot.channels.telegram import COORDINATION_COMMANDS, Settings, TelegramChannel
-from bot.config import Channels, Config
-from bot.content import MENU_COMMANDS, Content
-from bot.conversation import Conversation
-from bot.store import Store
+from bot.channels.telegram.adapter import COORDINATION_COMMANDS, TelegramChannel
+from bot.channels.telegram.settings import Settings
+from bot.content.load import MENU_COMMANDS, Content
+from bot.core.conversation import Conversation
+from bot.ops.config import Channels, Config
+from bot.storage.db import Store
 from fake_telegram import BOT_USERNAME, TOKEN, FakeTelegram, FakeUser, Sent, polling
 
 EXAMPLES = int(os.environ.get("PTCE_FUZZ_EXAMPLES") or 60)
@@ -656,6 +657,9 @@ async def fuzzer(content: Content, tmp_path: Path) -> AsyncIterator[Fuzzer]:
                     fallback=coordinator, admins=frozenset(ADMINS))
     db = tmp_path / "fuzz.sqlite3"
     fake = FakeTelegram()
+    # Privacy mode off, as a deployment may set it: the bot itself must stay quiet in a group
+    # unless addressed, whatever it receives.
+    fake.privacy_mode = False
     await fake.start()
     channel = TelegramChannel(
         Conversation(content, Store(db), config=config),

@@ -10,10 +10,10 @@ import json
 import pytest
 from test_questionnaire import POLE_SUD_ARCHER, Founder
 
-from bot.config import Channels, Config
-from bot.conversation import COORDINATION, Conversation
-from bot.replies import Input
-from bot.store import Store
+from bot.core.conversation import COORDINATION, Conversation
+from bot.core.messages import Input
+from bot.ops.config import Channels, Config
+from bot.storage.db import Store
 
 ARA = Channels((-1001,), ("ptce@cress-ara.exemple",), "http://127.0.0.1:9/hook")
 FALLBACK = Channels((-999,), (), None)
@@ -125,7 +125,7 @@ def test_contact_details_are_validated_and_asked_again(conversation):
 
 
 def test_a_shared_telegram_contact_fills_the_phone(conversation, store):
-    from bot.replies import Input
+    from bot.core.messages import Input
 
     founder = finished(conversation)
     founder.press("📍 Contacter ma coordination régionale")
@@ -203,7 +203,7 @@ def test_typing_instead_of_consenting_asks_for_consent_again(conversation, store
 
 
 def test_in_a_group_no_contact_data_is_asked(conversation):
-    from bot.replies import Input, User
+    from bot.core.messages import Input, User
 
     [reply] = conversation.handle(Input(User("test", "-5:7"), button=COORDINATION,
                                         private=False))
@@ -336,7 +336,7 @@ def test_an_admin_sees_statistics_of_every_region(conversation):
 def test_an_unacknowledged_lead_is_reminded_then_escalated(conversation, store):
     from datetime import UTC, datetime, timedelta
 
-    from bot.outbox import Outbox
+    from bot.handoff.outbox import Outbox
 
     founder = finished(conversation)
     founder.press("📍 Contacter ma coordination régionale")
@@ -356,8 +356,8 @@ def test_an_unacknowledged_lead_is_reminded_then_escalated(conversation, store):
 def test_a_lead_taken_in_charge_is_not_reminded(conversation, store):
     from datetime import UTC, datetime, timedelta
 
-    from bot.leads import TAKEN, set_status
-    from bot.outbox import Outbox
+    from bot.handoff.leads import TAKEN, set_status
+    from bot.handoff.outbox import Outbox
 
     founder = finished(conversation)
     founder.press("📍 Contacter ma coordination régionale")
@@ -368,7 +368,7 @@ def test_a_lead_taken_in_charge_is_not_reminded(conversation, store):
 
 
 def test_old_personal_data_is_purged(conversation, store):
-    from bot.leads import purge_older_than
+    from bot.handoff.leads import purge_older_than
 
     founder = finished(conversation)
     founder.press("📍 Contacter ma coordination régionale")
@@ -421,7 +421,7 @@ def test_the_receipt_is_queued_with_the_lead_and_settled_once_shown(conversation
     assert queued["text"] == receipt.text and queued["target"] == "778"
     assert queued["status"] == "pending" and queued["next_attempt"] > queued["created"]
     assert receipt.settles == queued["id"]
-    from bot import outbox
+    from bot.handoff import outbox
     outbox.settle(store, receipt.settles)
     [settled] = store.db.query("SELECT status FROM deliveries WHERE purpose = 'notice'")
     assert settled["status"] == "sent"
@@ -475,7 +475,7 @@ def test_admin_powers_stay_out_of_groups(conversation, store):
 
 
 def test_a_note_for_a_lead_rerouted_meanwhile_is_refused(conversation, store):
-    from bot import leads as lead_store
+    from bot.handoff import leads as lead_store
 
     founder = finished(conversation, "781", channel="telegram")
     founder.press("📍 Contacter ma coordination régionale")

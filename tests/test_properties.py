@@ -11,9 +11,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.conversation import DIAGNOSTIC, Conversation
-from bot.replies import Input, Reply, User
-from bot.store import Store
+from bot.core.conversation import DIAGNOSTIC, Conversation
+from bot.core.messages import Input, Reply, User
+from bot.storage.db import Store
 
 COMMANDS = ["start", "aide", "themes", "glossaire", "annuler", "diagnostic", "reprendre",
             "conseiller", "mes_donnees", "oublier", "leads", "lead", "export", "inconnue"]

@@ -8,7 +8,7 @@ choice. Abstention counts off-topic questions declined without offering any entr
 The knowledge base was improved and the decision calibrated by reviewing this set's failures,
 so its figures are optimistic; benchmarks/data/faq_holdout.yaml, never used for tuning, keeps
 the honest ones, and two blind sets of long and persona questions the hard ones
-(``python -m bot.bench``). Figures of 2026-12-02, words and meaning fused: dev direct right
+(``python -m bot.ops.bench``). Figures of 2026-12-02, words and meaning fused: dev direct right
 93.6 %, held-out direct right 86.5 % with 1.8 % wrong direct answers.
 """
 
@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot.bench import DEV_SET, HOLDOUT_SET, Report, evaluate, load_items
+from bot.ops.bench import DEV_SET, HOLDOUT_SET, Report, evaluate, load_items
 
 
 @pytest.fixture(scope="module")
 def report(content) -> Report:
-    from bot.conversation import Conversation
-    from bot.store import Store
+    from bot.core.conversation import Conversation
+    from bot.storage.db import Store
 
     return evaluate(Conversation(content, Store(":memory:"), record=False), load_items(DEV_SET))
 
@@ -50,8 +50,8 @@ def test_small_talk_is_recognised(report):
 
 @pytest.fixture(scope="module")
 def holdout(content) -> Report:
-    from bot.conversation import Conversation
-    from bot.store import Store
+    from bot.core.conversation import Conversation
+    from bot.storage.db import Store
 
     return evaluate(Conversation(content, Store(":memory:"), record=False),
                     load_items(HOLDOUT_SET))

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from bot.conversation import DIAGNOSTIC, Conversation
-from bot.questionnaire import evaluate
-from bot.replies import Input, Reply, User
-from bot.store import Store
+from bot.core.conversation import DIAGNOSTIC, Conversation
+from bot.core.messages import Input, Reply, User
+from bot.qualification.rules import evaluate
+from bot.storage.db import Store
 from documents import pdf_text
 
 # A long-standing grouping, like Pôle Sud Archer (Romans-sur-Isère, 2007): many ESS

@@ -9,8 +9,14 @@ from dataclasses import replace
 
 import pytest
 
-from bot.report import chart_filename, draw_radar_png, radar_png, report_filename, report_pdf
-from bot.results import (
+from bot.qualification.report import (
+    chart_filename,
+    draw_radar_png,
+    radar_png,
+    report_filename,
+    report_pdf,
+)
+from bot.qualification.results import (
     IN_THE_MAKING,
     MET,
     MISSING,

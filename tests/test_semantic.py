@@ -8,12 +8,12 @@ import dataclasses
 import numpy
 import pytest
 
-from bot import semantic
-from bot.content import Content
-from bot.conversation import Conversation
-from bot.replies import Input, User
-from bot.semantic import Embedder, EmbeddingNeeded, SemanticIndex
-from bot.store import Store
+from bot.answers import semantic
+from bot.answers.semantic import Embedder, EmbeddingNeeded, SemanticIndex
+from bot.content.load import Content
+from bot.core.conversation import Conversation
+from bot.core.messages import Input, User
+from bot.storage.db import Store
 
 
 @pytest.fixture(scope="module")

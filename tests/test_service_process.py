@@ -16,7 +16,7 @@ import pytest
 from aiohttp import ClientSession
 from test_telegram_process import LEA, start, stop
 
-from bot.channels.webhook import SECRET_HEADER
+from bot.channels.telegram.webhook import SECRET_HEADER
 from fake_telegram import TOKEN, FakeTelegram, free_port
 
 LOG_FIELDS = {"time", "level", "logger", "message"}

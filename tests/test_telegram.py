@@ -15,16 +15,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot import content as content_module
-from bot.channels.telegram import (
-    Settings,
-    TelegramChannel,
-    TokenScrubber,
-    split_message,
-)
-from bot.content import MENU_COMMANDS, Content
-from bot.conversation import Conversation
-from bot.store import Store
+from bot.channels.telegram.adapter import TelegramChannel, split_message
+from bot.channels.telegram.settings import Settings
+from bot.content import load as content_module
+from bot.content.load import MENU_COMMANDS, Content
+from bot.core.conversation import Conversation
+from bot.ops.logs import TokenScrubber
+from bot.storage.db import Store
 from documents import pdf_text
 from fake_telegram import TOKEN, FakeTelegram, FakeUser, Sent, polling
 

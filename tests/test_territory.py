@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.territory import (
+from bot.content.territory import (
     Territories,
     TerritoryError,
     check_territories,

@@ -1,6 +1,6 @@
 """French as people type it folds to the same tokens as French written carefully."""
 
-from bot.text import Normalizer, fold
+from bot.core.text import Normalizer, fold
 
 
 def test_fold_removes_case_accents_elisions_and_punctuation():
@@ -37,7 +37,7 @@ def test_an_acronym_that_is_also_a_word_counts_only_in_capitals(content):
 
 
 def test_french_typography_keeps_punctuation_with_its_word():
-    from bot.text import typeset
+    from bot.core.text import typeset
 
     assert typeset("C'est quoi un PTCE ? Réponse : « un pôle » ; voilà !") == (
         "C'est quoi un PTCE\u202f? Réponse\u00a0: «\u00a0un pôle\u00a0»\u202f; voilà\u202f!")
@@ -46,7 +46,7 @@ def test_french_typography_keeps_punctuation_with_its_word():
 
 
 def test_dates_are_french_and_times_are_those_of_paris():
-    from bot.text import french_date, french_datetime
+    from bot.core.text import french_date, french_datetime
 
     assert french_date("2026-12-02") == "2 décembre 2026"
     assert french_date("2021-05-01") == "1er mai 2021"

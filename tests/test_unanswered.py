@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 
-from bot.conversation import Conversation
-from bot.replies import Input, User
-from bot.store import Store
+from bot.core.conversation import Conversation
+from bot.core.messages import Input, User
+from bot.storage.db import Store
 
 
 def test_unanswered_questions_are_recorded_most_frequent_first(ask, store):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.conversation import COORDINATION, DIAGNOSTIC, ENTRY, THEMES, Conversation
-from bot.replies import Input, Reply, User
+from bot.core.conversation import COORDINATION, DIAGNOSTIC, ENTRY, THEMES, Conversation
+from bot.core.messages import Input, Reply, User
 
 ALICE = User("test", "alice")
 

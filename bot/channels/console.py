@@ -9,11 +9,11 @@ from typing import TextIO
 
 from rapidfuzz import fuzz
 
-from ..conversation import Conversation
-from ..handoff import FORGOTTEN
-from ..replies import Button, Input, Reply, User
-from ..store import default_path
-from ..text import fold, typeset
+from bot.core.conversation import Conversation
+from bot.core.messages import Button, Input, Reply, User
+from bot.core.text import fold, typeset
+from bot.handoff.consent import FORGOTTEN
+from bot.storage.db import default_path
 
 PROMPT = "vous › "
 QUIT = {"/quitter", "/quit", "/exit", "quitter"}
