@@ -4,6 +4,7 @@ coordination works the lead; the founder sees and erases their data. Through the
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 
@@ -500,3 +501,20 @@ def test_a_linked_chat_can_stop_and_an_old_code_expires(conversation, store):
     store.db.execute("UPDATE invites SET created = '2020-01-01T00:00:00+00:00'")
     [expired] = ara.type_command("coordination", code)
     assert "expiré" in expired.text
+
+
+def test_after_a_reload_that_brings_the_hand_off_a_typed_department_goes_to_it(content, store):
+    """Deployed first without coordinations, the bot answered a question; a reload (SIGHUP)
+    then brought the hand-off. « Drôme » typed when the hand-off asks for the department
+    must go to the hand-off — it got an FAQ answer when the store had learnt, at the first
+    message, which steps could ever be pending."""
+    without = dataclasses.replace(content, directory=None)
+    Founder(Conversation(without, store), "early").type("c'est quoi un ptce ?")
+    reloaded = Conversation(content, store, config=Config(
+        coordinations={"auvergne-rhone-alpes": ARA}, fallback=FALLBACK))
+    founder = Founder(reloaded, "drome")
+    [ask] = founder.press_data(COORDINATION)
+    assert "dans quel département" in ask.text
+    founder.type("Drôme")  # the hand-off asks which department is meant: Drôme (26)
+    [consent] = founder.press("Drôme (26)")
+    assert "CRESS Auvergne-Rhône-Alpes" in consent.text and "Acceptez-vous" in consent.text

@@ -19,7 +19,6 @@ from bot.answers.smalltalk import SmallTalk
 from bot.content.load import Content, Entry, Intent
 from bot.core.messages import Button, Input, Reply, User
 from bot.core.text import Normalizer, fold, french_date
-from bot.handoff import leads, outbox
 from bot.handoff.consent import CANCEL as HANDOFF_CANCEL
 from bot.handoff.consent import SEND as HANDOFF_SEND
 from bot.handoff.consent import Handoff, is_handoff_button
@@ -97,8 +96,6 @@ class Conversation:
                                        directory=content.directory)
             self.advisers = AdviserDesk(self.interview)
             if content.directory is not None:
-                leads.create_tables(self.store)
-                outbox.create_tables(self.store)
                 self.handoff = Handoff(self.interview, content.directory, self.config,
                                        content.territories)
                 self.coordinations = CoordinationDesk(self.store, content.directory,

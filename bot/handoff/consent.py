@@ -78,10 +78,6 @@ class Handoff:
         self.config = config
         self.territories = territories
         self.m = interview.m
-        if "handoffs" not in self.store.db.table_names():
-            # A hand-off in progress: erased as soon as it ends, sent or not.
-            self.store.db["handoffs"].create({"user_key": str, "state": str, "updated": str},
-                                             pk="user_key")
 
     # ----------------------------------------------------------------------------------------
     # State

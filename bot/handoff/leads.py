@@ -24,29 +24,6 @@ CSV_COLUMNS = ("numero", "date", "region", "departement", "coordination", "proje
                "note_statut", "signale")
 
 
-def create_tables(store: Store) -> None:
-    """The leads, invitation codes and linked coordination chats."""
-    db = store.db
-    if "leads" not in db.table_names():
-        db["leads"].create({
-            "id": int, "created": str, "user_key": str, "chat_id": str, "region_id": str,
-            "region": str, "department": str, "coordination_id": str, "coordination": str,
-            "project": str, "verdict": str, "summary": str, "contact": str,
-            "consent_version": str, "consent_at": str, "consent_recipient": str,
-            "status": str, "status_note": str, "status_at": str, "flagged": int,
-            "reminded_at": str, "escalated_at": str, "report": bytes, "report_name": str,
-            "chart": bytes,
-        }, pk="id")
-        db["leads"].create_index(["region_id", "status"])
-        db["leads"].create_index(["user_key"])
-    if "invites" not in db.table_names():
-        db["invites"].create({"code": str, "coordination_id": str, "region_id": str,
-                              "created": str, "used_at": str, "used_by": str}, pk="code")
-    if "coordinators" not in db.table_names():
-        db["coordinators"].create({"chat_key": str, "coordination_id": str, "region_id": str,
-                                   "linked_at": str, "pending": str}, pk="chat_key")
-
-
 def status_label(status: str) -> str:
     """A stored status as read after « Demande n° 12 : »."""
     return STATUS_LABEL.get(status, status)

@@ -40,16 +40,6 @@ MAX_RETRY = 3600.0  # …up to an hour
 PURGE_EVERY = 3600.0  # seconds between two purges of data past the retention period
 
 
-def create_tables(store: Store) -> None:
-    if "deliveries" not in store.db.table_names():
-        store.db["deliveries"].create({
-            "id": int, "lead_id": int, "purpose": str, "kind": str, "target": str,
-            "text": str, "status": str, "attempts": int, "next_attempt": str,
-            "last_error": str, "fallback": int, "created": str, "updated": str,
-        }, pk="id")
-        store.db["deliveries"].create_index(["status", "next_attempt"])
-
-
 def recipients(config: Config, store: Store, coordination: Coordination
                ) -> tuple[Channels, bool]:
     """Where a lead for ``coordination`` goes: its configured channels (or its region's) and

@@ -477,7 +477,7 @@ def _backup(args: argparse.Namespace) -> int:
 
 
 def _stats(args: argparse.Namespace) -> int:
-    figures = _existing_store().stats()
+    figures = stats_module.figures(_existing_store())
     print("\n".join(stats_module.text_lines(figures)))
     if args.chart:
         target = Path(args.chart)

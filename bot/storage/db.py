@@ -20,6 +20,8 @@ from typing import Any
 
 import sqlite_utils
 
+from bot.storage import schema
+
 DEFAULT_DB = Path("data") / "ptce.sqlite3"
 MAX_STORED_QUESTION = 500
 SEEN_EVERY = 3600.0  # seconds between two "last seen" writes for an active user
@@ -32,6 +34,15 @@ PRUNE_UPDATES_EVERY = 1000  # claims between two clean-ups of old update ids
 # text without "@" is then read once, not once per position (which was quadratic).
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?:\+|\b0)\d(?:[\s.-]?\d{2}){4}\b|(?<![\d+])\+\d[\d\s.-]{7,}\d")
+
+
+# Every table exists from the start (see schema): the query is the same for every message.
+_PENDING_STEPS = (
+    "SELECT (SELECT pending FROM coordinators WHERE chat_key = :chat) AS coordinator, "
+    "(SELECT pending FROM advisers WHERE user_key = :user) AS adviser, "
+    "(SELECT 1 FROM handoffs WHERE user_key = :user) AS handoff, "
+    "(SELECT 1 FROM sessions WHERE user_key = :user AND status = 'active' LIMIT 1) "
+    "AS questionnaire")
 
 
 def default_path() -> Path:
@@ -98,57 +109,8 @@ class Store:
         self.db.execute("PRAGMA secure_delete = ON")
         self._erase_due = False  # an erase waits for the end of a transaction to checkpoint
         self._seen: dict[tuple[str, str], float] = {}  # users recently marked active
-        self._pending_sql: str | None = None
         self._claims = 0
-        self._create_tables()
-
-    def _create_tables(self) -> None:
-        if "questions" not in self.db.table_names():
-            self.db["questions"].create(
-                {"id": int, "ts": str, "channel": str, "outcome": str, "entry_id": str},
-                pk="id",
-            )
-        if "feedback" not in self.db.table_names():
-            self.db["feedback"].create(
-                {"id": int, "ts": str, "channel": str, "entry_id": str, "useful": int}, pk="id")
-        if "feedback_reasons" not in self.db.table_names():
-            # What was wrong with an answer, after a 👎 (no user kept).
-            self.db["feedback_reasons"].create(
-                {"id": int, "ts": str, "channel": str, "entry_id": str, "reason": str}, pk="id")
-        if "users" not in self.db.table_names():
-            self.db["users"].create(
-                {"channel": str, "user_id": str, "active": int, "first_seen": str,
-                 "last_seen": str, "blocked_at": str},
-                pk=("channel", "user_id"),
-            )
-        if "sessions" not in self.db.table_names():
-            # One questionnaire: its answers and position (JSON), so that it survives restarts.
-            self.db["sessions"].create(
-                {"id": int, "user_key": str, "version": str, "status": str, "state": str,
-                 "verdict": str, "region": str, "adviser_key": str, "project": str,
-                 "token": str, "created": str, "updated": str},
-                pk="id",
-            )
-            self.db["sessions"].create_index(["user_key", "status"])
-            self.db["sessions"].create_index(["adviser_key"])
-            self.db["sessions"].create_index(["token"], unique=True)
-        if "advisers" not in self.db.table_names():
-            # Support staff running the questionnaire with founders (/conseiller).
-            self.db["advisers"].create(
-                {"user_key": str, "structure": str, "pending": str, "created": str},
-                pk="user_key",
-            )
-        if "updates" not in self.db.table_names():
-            # Updates already handled: after a crash, Telegram sends again those whose receipt
-            # was not confirmed yet; they must not be handled twice.
-            self.db["updates"].create({"channel": str, "update_id": int, "at": float},
-                                      pk=("channel", "update_id"))
-        if "unanswered" not in self.db.table_names():
-            self.db["unanswered"].create(
-                {"key": str, "text": str, "outcome": str, "count": int,
-                 "first_seen": str, "last_seen": str},
-                pk="key",
-            )
+        schema.upgrade(self.db)
 
     def transaction(self) -> AbstractContextManager[Any]:
         """One transaction around several writes: all are kept, or none if the block raises
@@ -308,28 +270,9 @@ class Store:
     def pending_steps(self, user_key: str, chat_key: str) -> dict[str, Any]:
         """In one query, what a user's next typed message belongs to: a coordinator's note
         (``coordinator``), an adviser's step (``adviser``), a hand-off (``handoff``), a
-        questionnaire in progress (``questionnaire``). Tables that do not exist yet count as
-        nothing pending."""
-        if self._pending_sql is None:  # built once: the tables exist by the first message
-            self._pending_sql = self._pending_select()
-        if not self._pending_sql:
-            return {}
-        row = next(self.db.query(self._pending_sql, {"user": user_key, "chat": chat_key}))
+        questionnaire in progress (``questionnaire``)."""
+        row = next(self.db.query(_PENDING_STEPS, {"user": user_key, "chat": chat_key}))
         return {name: value for name, value in row.items() if value}
-
-    def _pending_select(self) -> str:
-        tables = set(self.db.table_names())
-        parts = {
-            "coordinator": ("SELECT pending FROM coordinators WHERE chat_key = :chat",
-                            "coordinators"),
-            "adviser": ("SELECT pending FROM advisers WHERE user_key = :user", "advisers"),
-            "handoff": ("SELECT 1 FROM handoffs WHERE user_key = :user", "handoffs"),
-            "questionnaire": ("SELECT 1 FROM sessions WHERE user_key = :user AND status = "
-                              "'active' LIMIT 1", "sessions"),
-        }
-        select = ", ".join(f"({sql}) AS {name}" for name, (sql, table) in parts.items()
-                           if table in tables)
-        return f"SELECT {select}" if select else ""
 
     def last_done_session(self, user_key: str) -> dict[str, Any] | None:
         """The user's latest finished questionnaire, if any."""
@@ -393,24 +336,6 @@ class Store:
             self.db.conn.backup(destination)
         finally:
             destination.close()
-
-    def stats(self) -> dict[str, Any]:
-        """Counts for the regional networks' reporting (no personal data)."""
-        def rows(sql: str) -> list[dict[str, Any]]:
-            table = sql.split(" FROM ")[1].split()[0]
-            return list(self.db.query(sql)) if table in self.db.table_names() else []
-
-        return {
-            "users": rows("SELECT COUNT(*) AS n, SUM(active) AS active FROM users"),
-            "questions": rows("SELECT outcome, COUNT(*) AS n FROM questions GROUP BY outcome "
-                              "ORDER BY n DESC"),
-            "questionnaires": rows("SELECT status, COUNT(*) AS n FROM sessions GROUP BY status "
-                                   "ORDER BY n DESC"),
-            "verdicts": rows("SELECT verdict, COUNT(*) AS n FROM sessions WHERE status = "
-                             "'done' GROUP BY verdict ORDER BY n DESC"),
-            "leads": rows("SELECT region, status, COUNT(*) AS n FROM leads GROUP BY region, "
-                          "status ORDER BY region, status"),
-        }
 
     def unanswered(self, limit: int = 50) -> list[dict[str, Any]]:
         """Unanswered questions, most frequent first."""

@@ -1,9 +1,9 @@
 """Usage figures for the regional networks' reporting: as text (``ptce-bot stats``) and as a
 PNG chart (``ptce-bot stats --chart FILE.png``).
 
-The figures come from :meth:`bot.storage.db.Store.stats` (counts only, no personal data). The
-chart is drawn like the questionnaire's radar (:mod:`bot.qualification.report`): matplotlib's
-object-oriented API on the Agg backend, imported only when a chart is asked for.
+The figures are counts only, no personal data (:func:`figures`). The chart is drawn like the
+questionnaire's radar (:mod:`bot.qualification.report`): matplotlib's object-oriented API on
+the Agg backend, imported only when a chart is asked for.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 from bot.core.text import french_date
 from bot.handoff.leads import CLOSED, NEW, TAKEN, WITHDRAWN
 from bot.qualification.report import png_bytes
+from bot.storage.db import Store
 
 OUTCOMES = {"answer": "répondues", "suggest": "choix proposés", "none": "sans réponse",
             "out_of_scope": "hors sujet", "smalltalk": "politesses",
@@ -34,6 +35,24 @@ _NO_DATA = "aucune donnée"
 
 
 Rows = Sequence[Mapping[str, Any]]
+
+
+def figures(store: Store) -> dict[str, list[dict[str, Any]]]:
+    """Counts for the regional networks' reporting (no personal data)."""
+    def rows(sql: str) -> list[dict[str, Any]]:
+        return list(store.db.query(sql))
+
+    return {
+        "users": rows("SELECT COUNT(*) AS n, SUM(active) AS active FROM users"),
+        "questions": rows("SELECT outcome, COUNT(*) AS n FROM questions GROUP BY outcome "
+                          "ORDER BY n DESC"),
+        "questionnaires": rows("SELECT status, COUNT(*) AS n FROM sessions GROUP BY status "
+                               "ORDER BY n DESC"),
+        "verdicts": rows("SELECT verdict, COUNT(*) AS n FROM sessions WHERE status = 'done' "
+                         "GROUP BY verdict ORDER BY n DESC"),
+        "leads": rows("SELECT region, status, COUNT(*) AS n FROM leads GROUP BY region, "
+                      "status ORDER BY region, status"),
+    }
 
 
 def users(stats: Mapping[str, Rows]) -> tuple[int, int]:
