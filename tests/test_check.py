@@ -160,6 +160,22 @@ def test_a_question_that_can_never_be_asked_is_reported(content_copy):
            "elle ne sera jamais posée" in _problems(content_copy)
 
 
+def test_a_role_given_to_a_missing_or_wrong_question_is_reported(content_copy):
+    """The code finds the department, the project's name… through ``roles:``: a role pointing
+    to an unknown question, or to one of the wrong type, is an error at its line."""
+    path = _dialog(content_copy)
+    department = _edit(path, "  department: department\n", "  department: territory_kind\n")
+    project = _edit(path, "  project_name: project_name\n", "  project_name: nom_du_projet\n")
+    adviser = _edit(path, "  respondent_adviser: adviser\n", "  respondent_adviser: dla\n")
+    problems = _problems(content_copy)
+    assert f"{path}:{department}: roles : department : la question « territory_kind » est de " \
+           "type single, department attendu" in problems
+    assert f"{path}:{project}: roles : project_name : question « nom_du_projet » inconnue" \
+        in problems
+    assert f"{path}:{adviser}: roles : respondent_adviser : la question « role » n'a pas " \
+           "d'option « dla »" in problems
+
+
 def test_a_condition_on_a_later_question_is_reported(content_copy):
     path = _dialog(content_copy)
     line = _edit(path, "    when: {question: nature, in: [scic]}\n",

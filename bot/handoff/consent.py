@@ -107,7 +107,8 @@ class Handoff:
         if not private:
             return [Reply(self.m["handoff_group"], kind="info")]
         session = self._last_result(user_key)
-        department = str(session.answers.get("department", "")) if session else ""
+        answer = session.answers.get(self.interview.dialog.role("department")) if session else ""
+        department = str(answer or "")
         state: dict[str, Any] = {"step": "department", "session_id": session.id if session
                                  else None}
         if department and self.territories.department(department):

@@ -149,9 +149,15 @@ class Dialog:
     maturity: tuple[Rule, ...]  # first whose condition holds
     eligibility: tuple[Rule, ...]  # every requirement; ``text`` says why when unmet
     messages: dict[str, str]
+    roles: dict[str, str] = field(default_factory=dict)  # role -> question id (see ROLES)
 
     def question(self, question_id: str) -> Question | None:
         return next((q for q in self.questions if q.id == question_id), None)
+
+    def role(self, name: str) -> str:
+        """The id of the question playing ``name`` (one of :data:`ROLES`, or
+        ``respondent_adviser``: the respondent's option meaning « an adviser answers »)."""
+        return self.roles.get(name, "")
 
 
 # --------------------------------------------------------------------------------------------
@@ -208,7 +214,12 @@ def selected_options(question: Question, value: Any) -> list[Option]:
 
 
 _TOP_KEYS = {"version", "title", "intro", "criteria", "objectives", "verdicts", "maturity",
-             "eligibility", "questions", "messages"}
+             "eligibility", "questions", "messages", "roles"}
+# The answers the code uses by meaning, and the type of question that can give each: the YAML
+# says which question plays each role (``roles:``), and the check holds it to it.
+ROLES = {"respondent": SINGLE, "project_name": TEXT, "department": DEPARTMENT,
+         "description": TEXT}
+RESPONDENT_ADVISER = "respondent_adviser"
 _QUESTION_KEYS = {"id", "section", "type", "text", "why", "options", "when", "min", "max",
                   "max_length", "optional", "informative", "criteria", "profile", "note"}
 _OPTION_KEYS = {"id", "label", "criteria", "profile", "stop", "note", "min", "max", "exclusive"}
@@ -285,8 +296,10 @@ def read_dialog(c: Checker, path: Path) -> Dialog | None:
     eligibility = _read_rules(c, top, "eligibility", known)
     criteria = _read_step_conditions(c, top, "criteria", criteria, known)
     objectives = _read_step_conditions(c, top, "objectives", objectives, known)
+    roles = _read_roles(c, top, questions)
     dialog = Dialog(version, title, intro, tuple(questions), tuple(criteria),
-                    tuple(objectives), verdicts, tuple(maturity), tuple(eligibility), messages)
+                    tuple(objectives), verdicts, tuple(maturity), tuple(eligibility), messages,
+                    roles)
     _check_reachability(c, dialog, top)
     _check_coverage(c, dialog, top, unfed)
     return dialog
@@ -365,6 +378,35 @@ def _read_verdicts(c: Checker, top: LineDict) -> dict[str, tuple[str, str]]:
             out[verdict] = (c.text(spec, "label", f"verdict « {verdict} »"),
                             c.text(spec, "text", f"verdict « {verdict} »"))
     return out
+
+
+def _read_roles(c: Checker, top: LineDict, questions: list[Question]) -> dict[str, str]:
+    """``roles:``: which question gives each answer the code relies on, of the right type."""
+    raw = c.mapping(top.get("roles"), top.line_of("roles"), "roles")
+    if raw is None:
+        return {}
+    c.known_keys(raw, {*ROLES, RESPONDENT_ADVISER}, "roles")
+    by_id = {q.id: q for q in questions}
+    roles: dict[str, str] = {}
+    for role, kind in ROLES.items():
+        qid = c.text(raw, role, "roles")
+        question = by_id.get(qid)
+        if qid and question is None:
+            c.error(raw.line_of(role), f"roles : {role} : question « {qid} » inconnue")
+        elif question is not None and question.type != kind:
+            c.error(raw.line_of(role), f"roles : {role} : la question « {qid} » est de type "
+                                       f"{question.type}, {kind} attendu")
+        elif question is not None:
+            roles[role] = qid
+    option = c.text(raw, RESPONDENT_ADVISER, "roles")
+    respondent = by_id.get(roles.get("respondent", ""))
+    if option and respondent is not None and respondent.option(option) is None:
+        c.error(raw.line_of(RESPONDENT_ADVISER), f"roles : {RESPONDENT_ADVISER} : la question "
+                                                 f"« {respondent.id} » n'a pas d'option "
+                                                 f"« {option} »")
+    elif option:
+        roles[RESPONDENT_ADVISER] = option
+    return roles
 
 
 def _read_messages(c: Checker, top: LineDict) -> dict[str, str]:

@@ -19,7 +19,16 @@ from bot.content.territory import Territories, parse_department
 from bot.core.messages import Attachment, Button, Reply
 from bot.core.text import fold, french_date
 from bot.qualification import rules as logic
-from bot.qualification.dialog import DEPARTMENT, MULTI, NUMBER, SINGLE, TEXT, Dialog, Question
+from bot.qualification.dialog import (
+    DEPARTMENT,
+    MULTI,
+    NUMBER,
+    RESPONDENT_ADVISER,
+    SINGLE,
+    TEXT,
+    Dialog,
+    Question,
+)
 from bot.qualification.report import chart_filename
 from bot.qualification.results import AnswerLine, Result
 from bot.storage.db import Store
@@ -280,8 +289,10 @@ class Interview:
         self.store.pause_open_sessions(adviser_key)
         session = Session(adviser_key, self.dialog.version, adviser_key=adviser_key,
                           structure=structure, project=project)
-        for qid, value in (("role", "adviser"), ("project_name", project)):
-            if self.dialog.question(qid) is not None:
+        known = ((self.dialog.role("respondent"), self.dialog.role(RESPONDENT_ADVISER)),
+                 (self.dialog.role("project_name"), project))
+        for qid, value in known:
+            if qid and value:
                 session.answers[qid] = value
                 session.history.append(qid)
         self._advance(session)
@@ -541,17 +552,21 @@ class Interview:
         """The session's result, with what the report prints around it: project name and
         description, regional coordination, the adviser's notes ``with_notes``."""
         answers = session.answers
-        project = str(answers.get("project_name") or session.project or "")
+
+        def given(role: str) -> str:
+            return str(answers.get(self.dialog.role(role)) or "")
+
+        project = given("project_name") or session.project or ""
         notes = tuple(AnswerLine(section, "", note) for section, note in session.notes)
         result = logic.evaluate(self.dialog, answers, self.territories,
                                 skipped=session.skipped, project=project,
                                 notes=notes if with_notes else ())
         coordination = ""
-        department = self.territories.department(str(answers.get("department") or ""))
+        department = self.territories.department(given("department"))
         if department is not None and self.directory is not None:
             regional = self.directory.of_region(department.region.id)
             coordination = regional[0].name if regional else ""
-        return replace(result, description=str(answers.get("description") or ""),
+        return replace(result, description=given("description"),
                        coordination=coordination,
                        adviser=session.structure if with_notes else "")
 
