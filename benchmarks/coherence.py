@@ -15,7 +15,7 @@ question now and then; every result is judged on what a founder reads:
 
 Only the result's public fields are read, so the same script measures an older checkout:
 
-    python benchmarks/coherence.py [--founders 5000] [--seed 1] [--root PATH]
+    python -m benchmarks.coherence [--founders 5000] [--seed 1] [--root PATH]
 """
 
 from __future__ import annotations

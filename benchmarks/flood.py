@@ -5,7 +5,7 @@ The core runs behind one lock, as in the Telegram channel (``TelegramChannel._co
 every message of every user takes it in turn, so the sixth user's wait is what the flood
 costs them. The semantic model is off (``PTCE_SEMANTIC=off``) to measure the core alone.
 
-    python benchmarks/flood.py [--flooders 5] [--messages 60] [--length 4096]
+    python -m benchmarks.flood [--flooders 5] [--messages 60] [--length 4096]
 """
 
 from __future__ import annotations
@@ -13,14 +13,12 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 def main() -> int:

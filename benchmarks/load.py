@@ -1,13 +1,13 @@
 """Load and crash benchmark: many founders at once against the real ``ptce-bot run`` process.
 
 Each simulated founder asks questions, runs the whole questionnaire and sends a consented lead
-(see ``tests/crowd.py``); with ``--crashes N`` the bot is killed (SIGKILL) N times at random
+(see ``tests/support/crowd.py``); with ``--crashes N`` the bot is killed (SIGKILL) N times at random
 moments and restarted. Prints actions per second, reply latency percentiles (from a founder's
 action to the bot's first reply), peak memory of the bot, restart times, the founders'
 recoveries, and every problem found afterwards in the database, the deliveries and the log
 (there should be none). Loopback only; bounded in time by ``patience`` and ``max_tries``.
 
-    python benchmarks/load.py [--users 200] [--questions 2] [--crashes 0] [--think 0]
+    python -m benchmarks.load [--users 200] [--questions 2] [--crashes 0] [--think 0]
 """
 
 from __future__ import annotations
@@ -16,14 +16,12 @@ import argparse
 import asyncio
 import json
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+from tests.support.crowd import Crowd
 
-from crowd import Crowd  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 async def main(args: argparse.Namespace) -> int:

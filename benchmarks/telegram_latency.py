@@ -5,8 +5,8 @@ answers at once, HTTP costs nothing and a bot doing real work loses against an e
 delay of a real network, every bot pays the same HTTP costs. Run this on the production server,
 then give its median to the throughput benchmark::
 
-    TELEGRAM_BOT_TOKEN=… python benchmarks/telegram_latency.py [--calls 20]
-    python benchmarks/telegram_throughput.py --latency <median in ms>
+    TELEGRAM_BOT_TOKEN=… python -m benchmarks.telegram_latency [--calls 20]
+    python -m benchmarks.telegram_throughput --latency <median in ms>
 
 It calls ``getMe`` (reads nothing, sends nothing) ``--calls`` times over one connection and
 prints the median and the slowest round trips. ``TELEGRAM_API_BASE_URL`` points it at a
@@ -17,14 +17,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 
 def round_trips(base_url: str, token: str, calls: int) -> list[float]:
@@ -60,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     where = settings.api_root or "api.telegram.org"
     print(f"getMe × {len(timings)} to {where}: median {statistics.median(timings):.0f} ms, "
           f"slowest {timings[-1]:.0f} ms (one connection, kept open)")
-    print("next: python benchmarks/telegram_throughput.py --latency "
+    print("next: python -m benchmarks.telegram_throughput --latency "
           f"{statistics.median(timings):.0f}")
 
 

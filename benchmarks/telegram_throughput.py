@@ -58,7 +58,7 @@ Two runs of this script at once would measure each other: a lock file makes the 
 ``--profile`` adds one run of each bot under cProfile (for ours: the event-loop thread and the
 core's worker thread) and prints the functions taking the most time.
 
-    python benchmarks/telegram_throughput.py [--users 50] [--messages 40] [--runs 3]
+    python -m benchmarks.telegram_throughput [--users 50] [--messages 40] [--runs 3]
 """
 
 from __future__ import annotations
@@ -88,10 +88,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-FAKE_SERVER = ROOT / "tests" / "fake_telegram.py"
 DEV_SET = ROOT / "tests" / "data" / "faq_dev.yaml"
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 GREETINGS = ("Bonjour", "bonjour, j'ai une question", "Salut !", "Bonsoir", "merci beaucoup",
              "ok merci")
@@ -247,12 +244,12 @@ class Fake:
     """The fake Bot API server, in its own process, driven through its control API."""
 
     def __init__(self, latency_ms: float = 0.0) -> None:
-        import fake_telegram  # noqa: F401 - puts the run's token in the environment first
+        from tests.support import fake_telegram  # noqa: F401 - the run's token, first
 
         self.port = free_port()
         self.root = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
-            [sys.executable, str(FAKE_SERVER), "--port", str(self.port),
+            [sys.executable, "-m", "tests.support.fake_telegram", "--port", str(self.port),
              "--latency", str(latency_ms)],
             stdout=subprocess.PIPE, text=True, cwd=ROOT)
         assert self.process.stdout is not None
@@ -292,8 +289,8 @@ class BotProcess:
         pool = f", pool {echo_pool}" if echo_pool else ""
         self.label = f"echo ({processor}{pool})" if kind == "echo" else "ours"
         self.process = subprocess.Popen(
-            [sys.executable, __file__, "--serve", kind, "--token", token, "--api-root",
-             api_root, "--echo-processor", processor,
+            [sys.executable, "-m", "benchmarks.telegram_throughput", "--serve", kind,
+             "--token", token, "--api-root", api_root, "--echo-processor", processor,
              *(["--echo-pool", str(echo_pool)] if echo_pool else [])],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
         self.ready = self._read()
@@ -438,7 +435,7 @@ def measure(fake: Fake, bot: BotProcess, load: list[list[str]],
 def benchmark(fake: Fake, load: list[list[str]], runs: int, processor: str,
               profile_dir: Path | None, echo_pool: int | None = None) -> dict[str, Result]:
     """Calibrate and warm up each bot, then alternate their measured runs."""
-    from fake_telegram import TOKEN
+    from tests.support.fake_telegram import TOKEN
 
     results: dict[str, Result] = {}
     texts = sorted({t for user in load for t in user})
@@ -554,7 +551,7 @@ def report(args: argparse.Namespace, results: dict[str, Result], load_1m: float)
           "the median run, in share of one core. RSS: ru_maxrss of the bot process when ready "
           "and at the end (its peak).")
     print("reproduce: " + shlex.join(
-        [".venv/bin/python", "benchmarks/telegram_throughput.py", "--users", str(args.users),
+        [".venv/bin/python", "-m", "benchmarks.telegram_throughput", "--users", str(args.users),
          "--messages", str(args.messages), "--runs", str(args.runs),
          "--echo-processor", args.echo_processor, "--latency", f"{args.latency:g}"]
         + (["--profile"] if args.profile else [])))
@@ -616,7 +613,6 @@ def main(argv: Sequence[str] | None = None) -> None:
                               args.echo_pool))
         return
 
-    sys.path.insert(0, str(ROOT / "tests"))  # fake_telegram
     lock = LOCK.open("w")  # two runs at once would each measure the other's load
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -15,7 +15,7 @@ from bot.content.load import Content
 from bot.core.conversation import Conversation
 from bot.core.messages import Input, Reply, User
 from bot.storage.db import Store
-from fake_telegram import FakeTelegram
+from tests.support.fake_telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -5,16 +5,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot.storage.db import Store
-from documents import as_read, pdf_text
-
-_SCRIPT = Path(sys.executable).with_name("ptce-bot")
-COMMAND = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "bot"]
+from tests.support.documents import as_read, pdf_text
+from tests.support.processes import COMMAND
 
 
 def run(*args: str, stdin: str = "", env: dict[str, str] | None = None,

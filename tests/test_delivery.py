@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 from aiosmtpd.controller import Controller
-from test_questionnaire import POLE_SUD_ARCHER, Founder
 
 from bot.channels.telegram.adapter import TelegramChannel
 from bot.channels.telegram.settings import Settings
@@ -26,8 +25,9 @@ from bot.core.conversation import Conversation
 from bot.handoff.leads import TAKEN
 from bot.ops.config import Channels, Config, SmtpConfig
 from bot.storage.db import Store
-from documents import pdf_text
-from fake_telegram import TOKEN, FakeTelegram, FakeUser, free_port, polling
+from tests.support.documents import pdf_text
+from tests.support.fake_telegram import TOKEN, FakeTelegram, FakeUser, free_port, polling
+from tests.support.founders import POLE_SUD_ARCHER, Founder
 
 LEA = FakeUser(5001, "Léa")
 COORDINATOR = FakeUser(3001, "Camille")  # the CRESS's coordinator, in a private chat

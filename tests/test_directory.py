@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_check import _edit, _problems
 
 from bot.content.directory import Coordination, Directory
 from bot.ops.cli import main
@@ -26,6 +25,7 @@ from bot.ops.config import (
     load_config,
     load_from_env,
 )
+from tests.support.content_edits import edit, problems_in
 
 ROOT = Path(__file__).resolve().parent.parent
 COORDINATIONS = ROOT / "knowledge" / "coordinations.yaml"
@@ -117,10 +117,10 @@ def _coordinations(root: Path) -> Path:
 
 def test_an_email_key_is_refused_with_its_line(content_copy):
     path = _coordinations(content_copy)
-    line = _edit(path, "    kind: cress\n    website: \"http://www.cres-bretagne.org\"\n",
+    line = edit(path, "    kind: cress\n    website: \"http://www.cres-bretagne.org\"\n",
                  "    kind: cress\n    email: \"contact@exemple.org\"\n"
                  "    website: \"http://www.cres-bretagne.org\"\n") + 1
-    problems = _problems(content_copy)
+    problems = problems_in(content_copy)
     assert f"{path}:{line}: coordination « cress-bretagne » : clé « email » refusée : les " \
            "moyens de contact (e-mail, téléphone, Telegram) relèvent de la configuration de " \
            "déploiement (fichier désigné par PTCE_CONFIG), pas de l'annuaire versionné" \
@@ -129,9 +129,9 @@ def test_an_email_key_is_refused_with_its_line(content_copy):
 
 def test_a_phone_key_is_refused_too(content_copy):
     path = _coordinations(content_copy)
-    line = _edit(path, "    kind: cellule-regionale\n",
+    line = edit(path, "    kind: cellule-regionale\n",
                  "    kind: cellule-regionale\n    telephone: \"01 23 45 67 89\"\n") + 1
-    problems = _problems(content_copy)
+    problems = problems_in(content_copy)
     assert any(p.startswith(f"{path}:{line}:") and "« telephone » refusée" in p
                for p in problems), problems
 
@@ -139,11 +139,11 @@ def test_a_phone_key_is_refused_too(content_copy):
 def test_two_defaults_in_a_region_are_reported(content_copy):
     path = _coordinations(content_copy)
     first = _line_of(path.read_text(encoding="utf-8"), "  - id: cress-normandie")
-    line = _edit(path, "  - id: cra-normandie\n", "  - id: cra-normandie\n")
-    _edit(path, "    default: false\n", "    default: true\n")
+    line = edit(path, "  - id: cra-normandie\n", "  - id: cra-normandie\n")
+    edit(path, "    default: false\n", "    default: true\n")
     assert f"{path}:{line}: région « normandie » : « cra-normandie » et « cress-normandie » " \
            f"(ligne {first}) sont toutes deux marquées « default: true » (il en faut " \
-           "exactement une)" in _problems(content_copy)
+           "exactement une)" in problems_in(content_copy)
 
 
 def test_a_region_without_default_is_reported(content_copy):
@@ -154,13 +154,13 @@ def test_a_region_without_default_is_reported(content_copy):
     path.write_text(text[:start] + text[start:].replace("default: true", "default: false", 1),
                     encoding="utf-8")
     assert f"{path}:{line}: région « corse » : aucune coordination marquée « default: true » " \
-           "(il en faut exactement une)" in _problems(content_copy)
+           "(il en faut exactement une)" in problems_in(content_copy)
 
 
 def test_an_unknown_region_and_a_region_left_without_coordination(content_copy):
     path = _coordinations(content_copy)
-    line = _edit(path, "    region: mayotte\n", "    region: atlantide\n")
-    problems = _problems(content_copy)
+    line = edit(path, "    region: mayotte\n", "    region: atlantide\n")
+    problems = problems_in(content_copy)
     assert f"{path}:{line}: coordination « ess-france-mayotte » : région « atlantide » inconnue " \
            "(voir territories.yaml)" in problems
     assert any(p.startswith(f"{path}:") and "région « mayotte » (Mayotte) : aucune coordination"
@@ -170,10 +170,10 @@ def test_an_unknown_region_and_a_region_left_without_coordination(content_copy):
 def test_a_duplicate_id_an_unknown_kind_and_a_bad_website(content_copy):
     path = _coordinations(content_copy)
     first = _line_of(path.read_text(encoding="utf-8"), "  - id: ess-france-guyane")
-    dup = _edit(path, "  - id: ess-france-mayotte\n", "  - id: ess-france-guyane\n")
-    kind = _edit(path, "    kind: region\n", "    kind: collectivite\n")
-    site = _edit(path, "website: \"https://www.cresspaca.org\"", "website: \"www.cresspaca\"")
-    problems = _problems(content_copy)
+    dup = edit(path, "  - id: ess-france-mayotte\n", "  - id: ess-france-guyane\n")
+    kind = edit(path, "    kind: region\n", "    kind: collectivite\n")
+    site = edit(path, "website: \"https://www.cresspaca.org\"", "website: \"www.cresspaca\"")
+    problems = problems_in(content_copy)
     assert f"{path}:{dup}: coordination « ess-france-guyane » : identifiant en double " \
            f"(déjà ligne {first})" in problems
     assert any(p.startswith(f"{path}:{kind}:") and "type « collectivite » inconnu" in p
@@ -184,10 +184,10 @@ def test_a_duplicate_id_an_unknown_kind_and_a_bad_website(content_copy):
 
 def test_an_email_address_inside_a_role_is_refused(content_copy):
     path = _coordinations(content_copy)
-    line = _edit(path, "Relaie en région la relance des PTCE",
+    line = edit(path, "Relaie en région la relance des PTCE",
                  "Écrire à accueil@exemple.org ; relaie en région la relance des PTCE")
     assert any(p.startswith(f"{path}:{line}:") and "adresse e-mail ou un numéro" in p
-               for p in _problems(content_copy))
+               for p in problems_in(content_copy))
 
 
 # --------------------------------------------------------------------------------------------

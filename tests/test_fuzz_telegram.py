@@ -53,7 +53,7 @@ from bot.content.load import MENU_COMMANDS, Content
 from bot.core.conversation import Conversation
 from bot.ops.config import Channels, Config
 from bot.storage.db import Store
-from fake_telegram import BOT_USERNAME, TOKEN, FakeTelegram, FakeUser, Sent, polling
+from tests.support.fake_telegram import BOT_USERNAME, TOKEN, FakeTelegram, FakeUser, Sent, polling
 
 EXAMPLES = int(os.environ.get("PTCE_FUZZ_EXAMPLES") or 60)
 MAX_ACTIONS = 20

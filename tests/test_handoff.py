@@ -9,12 +9,12 @@ import io
 import json
 
 import pytest
-from test_questionnaire import POLE_SUD_ARCHER, Founder
 
 from bot.core.conversation import COORDINATION, Conversation
 from bot.core.messages import Input
 from bot.ops.config import Channels, Config
 from bot.storage.db import Store
+from tests.support.founders import POLE_SUD_ARCHER, Founder
 
 ARA = Channels((-1001,), ("ptce@cress-ara.exemple",), "http://127.0.0.1:9/hook")
 FALLBACK = Channels((-999,), (), None)

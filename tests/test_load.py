@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from crowd import Crowd
+from tests.support.crowd import Crowd
 
 
 async def test_founders_at_once_all_finish_and_every_lead_arrives_once(tmp_path: Path):

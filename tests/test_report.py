@@ -26,7 +26,7 @@ from bot.qualification.results import (
     ObjectiveScore,
     Result,
 )
-from documents import pdf_pages, pdf_text
+from tests.support.documents import pdf_pages, pdf_text
 
 LAW = "Loi du 31 juillet 2014, article 9"
 TERRITORY = "Cultiver et servir le territoire"

@@ -14,10 +14,10 @@ from importlib import metadata
 
 import pytest
 from aiohttp import ClientSession
-from test_telegram_process import LEA, start, stop
 
 from bot.channels.telegram.webhook import SECRET_HEADER
-from fake_telegram import TOKEN, FakeTelegram, free_port
+from tests.support.fake_telegram import TOKEN, FakeTelegram, free_port
+from tests.support.processes import LEA, start, stop
 
 LOG_FIELDS = {"time", "level", "logger", "message"}
 ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")

@@ -22,8 +22,8 @@ from bot.content.load import MENU_COMMANDS, Content
 from bot.core.conversation import Conversation
 from bot.ops.logs import TokenScrubber
 from bot.storage.db import Store
-from documents import pdf_text
-from fake_telegram import TOKEN, FakeTelegram, FakeUser, Sent, polling
+from tests.support.documents import pdf_text
+from tests.support.fake_telegram import TOKEN, FakeTelegram, FakeUser, Sent, polling
 
 LEA = FakeUser(1001, "Léa")
 GROUP = -4242

@@ -1,4 +1,4 @@
-"""``benchmarks/telegram_latency.py``: an operator measures how long the Bot API takes to
+"""``python -m benchmarks.telegram_latency``: an operator measures how long the Bot API takes to
 answer from their server, to run the throughput benchmark under the same delay."""
 
 from __future__ import annotations
@@ -9,10 +9,9 @@ import re
 import sys
 from pathlib import Path
 
-from fake_telegram import TOKEN, FakeTelegram
+from tests.support.fake_telegram import TOKEN, FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
-PROBE = ROOT / "benchmarks" / "telegram_latency.py"
 
 
 async def probe(server: FakeTelegram, token: str) -> tuple[int, str]:
@@ -21,7 +20,7 @@ async def probe(server: FakeTelegram, token: str) -> tuple[int, str]:
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": token,
            "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{server.port}"}
     process = await asyncio.create_subprocess_exec(
-        sys.executable, str(PROBE), "--calls", "3", env=env, cwd=ROOT,
+        sys.executable, "-m", "benchmarks.telegram_latency", "--calls", "3", env=env, cwd=ROOT,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     output, _ = await asyncio.wait_for(process.communicate(), 60)
     return process.returncode or 0, output.decode()
@@ -37,7 +36,7 @@ async def test_the_probe_reports_the_delay_of_the_bot_api_and_the_next_command()
     assert status == 0, output
     median = re.search(r"median (\d+) ms", output)
     assert median is not None and int(median.group(1)) >= 50, output
-    assert f"telegram_throughput.py --latency {median.group(1)}" in output
+    assert f"-m benchmarks.telegram_throughput --latency {median.group(1)}" in output
     assert TOKEN not in output
     assert [method for method, _ in server.calls] == ["getMe"] * 4  # reads nothing else
 

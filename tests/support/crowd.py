@@ -47,14 +47,14 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from test_cli import COMMAND
-from test_questionnaire import EMERGING, ESS_CORE_COMPANIES_IN_TALKS, POLE_SUD_ARCHER
 
 from bot.content import load as content_module
 from bot.ops.bench import load_items
-from fake_telegram import TOKEN, FakeTelegram, FakeUser, Sent, free_port
+from tests.support.fake_telegram import TOKEN, FakeTelegram, FakeUser, Sent, free_port
+from tests.support.founders import EMERGING, ESS_CORE_COMPANIES_IN_TALKS, POLE_SUD_ARCHER
+from tests.support.processes import COMMAND
 
-DEV_SET = Path(__file__).parent / "data" / "faq_dev.yaml"
+DEV_SET = Path(__file__).parent.parent / "data" / "faq_dev.yaml"
 FIRST_FOUNDER = 500_001
 FIRST_COORDINATOR = 7_000_001  # one chat per region
 FALLBACK_CHAT = 7_999_999
