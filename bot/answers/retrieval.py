@@ -130,8 +130,8 @@ class Retriever:
         elif match.status == "suggest" and self._siblings(signals, match.suggestions[:2]):
             # Two entries of one theme that both retrievers rank high ("combien d'objectifs ?":
             # the three general ones and the nine principal ones): both answer, briefly.
-            first, second = match.suggestions[:2]
-            match = Match("answer", _first(first, match.ranking), also=(second,))
+            one, other = match.suggestions[:2]
+            match = Match("answer", _first(one, match.ranking), also=(other,))
         return replace(match, describes_project=reading.describes_project)
 
     def _siblings(self, signals: Signals, entry_ids: tuple[str, ...]) -> bool:

@@ -68,16 +68,16 @@ def read_steering(c: Checker, path: Path, entries: dict[str, Entry]) -> Steering
     personas = []
     for raw, what in c.records(data, "personas", "profil"):
         c.known_keys(raw, {"id", "words", "entries"}, what)
-        words = c.texts(raw, "words", what, minimum=1)
+        persona_words = c.texts(raw, "words", what, minimum=1)
         ids = c.texts(raw, "entries", what, minimum=1)
-        for entry in ids:
-            if entry not in entries:
-                c.error(raw.line_of("entries"), f"{what} : fiche inconnue « {entry} »")
-        personas.append(Persona(c.text(raw, "id", what), tuple(fold(w) for w in words),
+        for entry_id in ids:
+            if entry_id not in entries:
+                c.error(raw.line_of("entries"), f"{what} : fiche inconnue « {entry_id} »")
+        personas.append(Persona(c.text(raw, "id", what), tuple(fold(w) for w in persona_words),
                                 ids))
     project = c.mapping(data.get("project"), data.line_of("project"), "project")
     words: tuple[str, ...] = ()
-    entry = None
+    entry: str | None = None
     if project is not None:
         c.known_keys(project, {"words", "entry"}, "project")
         words = c.texts(project, "words", "project", minimum=1)

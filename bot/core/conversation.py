@@ -383,6 +383,7 @@ class Conversation:
         questionnaire comes first among the buttons."""
         message = self.content.message
         text, _, rest = entry.answer.partition("\n\n")
+        rows: list[tuple[Button, ...]]
         if brief and rest:
             rows = [(Button(message("btn_read_more"), ENTRY + entry.id),)]
         else:

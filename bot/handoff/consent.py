@@ -89,7 +89,7 @@ class Handoff:
 
     def _save(self, user_key: str, state: dict[str, Any]) -> None:
         with self.store.db.atomic():
-            self.store.db["handoffs"].upsert({"user_key": user_key, "state": json.dumps(
+            self.store.db.table("handoffs").upsert({"user_key": user_key, "state": json.dumps(
                 state, ensure_ascii=False), "updated": now()}, pk="user_key")
 
     def _drop(self, user_key: str) -> None:

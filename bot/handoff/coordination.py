@@ -60,7 +60,7 @@ class CoordinationDesk:
         code = "-".join("".join(secrets.choice(_CODE_ALPHABET) for _ in range(4))
                         for _ in range(2))
         with self.store.db.atomic():
-            self.store.db["invites"].insert({
+            self.store.db.table("invites").insert({
                 "code": code, "coordination_id": coordination.id,
                 "region_id": coordination.region_id, "created": now()})
         return code
@@ -84,8 +84,8 @@ class CoordinationDesk:
             return [Reply(self.m["coord_bad_code"], kind="error")]
         key = chat_key(user_key)
         with self.store.db.atomic():
-            self.store.db["invites"].update(code, {"used_at": now(), "used_by": key})
-            self.store.db["coordinators"].upsert({
+            self.store.db.table("invites").update(code, {"used_at": now(), "used_by": key})
+            self.store.db.table("coordinators").upsert({
                 "chat_key": key, "coordination_id": coordination.id,
                 "region_id": coordination.region_id, "linked_at": now(), "pending": None},
                 pk="chat_key")
@@ -248,12 +248,12 @@ class CoordinationDesk:
         key = chat_key(user_key)
         if self.coordinator(user_key) is None:  # an admin outside a linked chat
             with self.store.db.atomic():
-                self.store.db["coordinators"].upsert(
+                self.store.db.table("coordinators").upsert(
                     {"chat_key": key, "coordination_id": "", "region_id": "",
                      "linked_at": now(), "pending": pending}, pk="chat_key")
             return
         with self.store.db.atomic():
-            self.store.db["coordinators"].update(key, {"pending": pending})
+            self.store.db.table("coordinators").update(key, {"pending": pending})
 
     def _refuse(self) -> list[Reply]:
         return [Reply(self.m["coord_refused"], kind="error")]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any
+from typing import Any, cast
 
 from bot.storage.db import Store, now
 
@@ -68,7 +68,7 @@ def create_lead(store: Store, lead: dict[str, Any]) -> int:
            "created": now(), "status": NEW, "status_note": "", "status_at": now(),
            "flagged": int(lead.get("flagged", 0))}
     with store.db.atomic():
-        return int(store.db["leads"].insert(row).last_pk)
+        return int(cast(int, store.db.table("leads").insert(row).last_pk))
 
 
 def get_lead(store: Store, lead_id: int) -> dict[str, Any] | None:
@@ -93,7 +93,7 @@ def user_leads(store: Store, user_key: str) -> list[dict[str, Any]]:
 
 def set_status(store: Store, lead_id: int, status: str, note: str = "") -> None:
     with store.db.atomic():
-        store.db["leads"].update(lead_id, {"status": status, "status_note": note,
+        store.db.table("leads").update(lead_id, {"status": status, "status_note": note,
                                            "status_at": now()})
 
 
@@ -101,7 +101,7 @@ def reroute(store: Store, lead_id: int, region_id: str, region: str, coordinatio
             coordination: str) -> None:
     """Send a lead to another region's coordination (admin)."""
     with store.db.atomic():
-        store.db["leads"].update(lead_id, {"region_id": region_id, "region": region,
+        store.db.table("leads").update(lead_id, {"region_id": region_id, "region": region,
                                            "coordination_id": coordination_id,
                                            "coordination": coordination})
 
@@ -112,7 +112,7 @@ def withdraw(store: Store, user_key: str) -> list[dict[str, Any]]:
     leads = user_leads(store, user_key)
     with store.db.atomic():
         for lead in leads:
-            store.db["leads"].update(lead["id"], {
+            store.db.table("leads").update(lead["id"], {
                 "contact": "{}", "report": None, "chart": None, "summary": "",
                 "project": "", "user_key": "", "chat_id": "", "status": WITHDRAWN,
                 "status_note": "retrait du consentement", "status_at": now()})
@@ -125,7 +125,7 @@ def purge_older_than(store: Store, cutoff: str) -> int:
                                [cutoff]))
     with store.db.atomic():
         for row in rows:
-            store.db["leads"].update(row["id"], {"contact": "{}", "report": None,
+            store.db.table("leads").update(row["id"], {"contact": "{}", "report": None,
                                                  "chart": None, "summary": "", "project": "",
                                                  "user_key": "", "chat_id": ""})
     return len(rows)

@@ -64,7 +64,7 @@ def enqueue(store: Store, lead_id: int, purpose: str, channels: Channels, *,
     stamp = now()
     with store.db.atomic():
         for kind, target in rows:
-            store.db["deliveries"].insert({
+            store.db.table("deliveries").insert({
                 "lead_id": lead_id, "purpose": purpose, "kind": kind, "target": target,
                 "text": text, "status": PENDING, "attempts": 0, "next_attempt": stamp,
                 "last_error": "", "fallback": int(fallback), "created": stamp,
@@ -199,13 +199,13 @@ class Outbox:
                     channels, fallback = recipients(self.config, self.store, coordination)
                     queued += enqueue(self.store, lead["id"], REMINDER, channels,
                                       fallback=fallback)
-                update = {"reminded_at": now()}
+                update: dict[str, Any] = {"reminded_at": now()}
             else:
                 queued += enqueue(self.store, lead["id"], REMINDER, self.config.fallback,
                                   fallback=True)
                 update = {"escalated_at": now(), "flagged": 1}
             with self.store.db.atomic():
-                self.store.db["leads"].update(lead["id"], update)
+                self.store.db.table("leads").update(lead["id"], update)
         return queued
 
     async def _db(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -251,7 +251,7 @@ class Outbox:
             self._mark(delivery["id"], status=FAILED, attempts=attempts, last_error=error)
             if delivery["fallback"] or delivery["purpose"] == NOTICE:
                 return  # the fallback itself failed: it stays listed by `ptce-bot outbox`
-            self.store.db["leads"].update(delivery["lead_id"], {"flagged": 1})
+            self.store.db.table("leads").update(delivery["lead_id"], {"flagged": 1})
             first = not self._fell_back(delivery)
             queued = enqueue(self.store, delivery["lead_id"], delivery["purpose"],
                              self.config.fallback, fallback=True, text=delivery["text"])
@@ -275,7 +275,7 @@ class Outbox:
 
     def _mark(self, delivery_id: int, **values: Any) -> None:
         with self.store.db.atomic():
-            self.store.db["deliveries"].update(delivery_id, {**values, "updated": now()})
+            self.store.db.table("deliveries").update(delivery_id, {**values, "updated": now()})
 
 
 def send_email(smtp: SmtpConfig, message: EmailMessage) -> None:

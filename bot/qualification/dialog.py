@@ -423,8 +423,8 @@ def _read_effect(c: Checker, raw: LineDict, what: str, *, allow_stop: bool) -> E
     criteria: dict[str, str] = {}
     crit = raw.get("criteria")
     if crit is not None:
-        spec = c.mapping(crit, raw.line_of("criteria"), what)
-        for cid, status in (spec or {}).items():
+        spec = c.mapping(crit, raw.line_of("criteria"), what) or LineDict()
+        for cid, status in spec.items():
             if status not in STATUSES:
                 c.error(spec.line_of(cid), f"{what} : le critère {cid} vaut met, partial ou "
                                            f"missing (pas « {status} »)")
@@ -432,8 +432,8 @@ def _read_effect(c: Checker, raw: LineDict, what: str, *, allow_stop: bool) -> E
     profile: dict[str, float] = {}
     prof = raw.get("profile")
     if prof is not None:
-        spec = c.mapping(prof, raw.line_of("profile"), what)
-        for oid, points in (spec or {}).items():
+        spec = c.mapping(prof, raw.line_of("profile"), what) or LineDict()
+        for oid, points in spec.items():
             if not isinstance(points, int | float) or isinstance(points, bool) or points < 0:
                 c.error(spec.line_of(oid), f"{what} : les points de « {oid} » doivent être un "
                                            "nombre positif")
@@ -609,7 +609,8 @@ def _conditions(dialog: Dialog) -> list[Condition]:
     """Every condition of the questionnaire, nested ones included."""
     roots = [q.when for q in dialog.questions] + [r.when for r in dialog.maturity] + \
             [r.when for r in dialog.eligibility] + \
-            [k.next_step_unless for k in (*dialog.criteria, *dialog.objectives)]
+            [k.next_step_unless for k in dialog.criteria] + \
+            [o.next_step_unless for o in dialog.objectives]
     out: list[Condition] = []
     stack = [r for r in roots if r is not None]
     while stack:

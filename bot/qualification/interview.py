@@ -522,7 +522,7 @@ class Interview:
 
     def _recap(self, session: Session) -> Reply:
         lines = [self.m["recap"], ""]
-        rows = []
+        rows: list[tuple[Button, ...]] = []
         for number, question in enumerate(self._recapped(session), 1):
             answer = logic.answer_label(question, session.answers.get(question.id),
                                         self.territories)

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from bot.core.text import french_date, typeset
 from bot.qualification.results import (
@@ -105,6 +105,7 @@ def draw_radar_png(objectives: Sequence[ObjectiveScore], project: str = "", day:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
+    from matplotlib.projections.polar import PolarAxes
 
     colours = _general_colours(objective.general for objective in objectives)
     count = len(objectives)
@@ -123,7 +124,7 @@ def draw_radar_png(objectives: Sequence[ObjectiveScore], project: str = "", day:
         subtitle = "notés de 0 à 100, un cercle tous les 25"
         fig.text(0.5, 0.91, f"{subtitle} · {french_date(day)}" if day else subtitle,
                  ha="center", fontsize=_SMALL_PT, color="#444444")
-        ax = fig.add_axes((0.3, 0.29, 0.4, 0.4), projection="polar")
+        ax = cast(PolarAxes, fig.add_axes((0.3, 0.29, 0.4, 0.4), projection="polar"))
         ax.set_theta_offset(math.pi / 2)
         ax.set_theta_direction(-1)
         ax.set_ylim(0, 100)
@@ -506,8 +507,11 @@ def _parse_date(value: str) -> date | None:
         return None
 
 
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss"})
+
+
 def _slug(text: str) -> str:
-    text = text.translate(str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss"}))
+    text = text.translate(_LIGATURES)
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
 

@@ -251,9 +251,9 @@ def _best_points(question: Question) -> dict[str, float]:
     best: dict[str, float] = {}
     if question.type == MULTI:
         for oid in {oid for o in question.options for oid in o.effect.profile}:
-            points = sorted((o.effect.profile.get(oid, 0.0) for o in question.options),
-                            reverse=True)
-            best[oid] = sum(points[:MULTI_FULL])
+            gains = sorted((o.effect.profile.get(oid, 0.0) for o in question.options),
+                           reverse=True)
+            best[oid] = sum(gains[:MULTI_FULL])
     elif question.type in (SINGLE, NUMBER):
         for option in question.options:
             for oid, points in option.effect.profile.items():

@@ -16,7 +16,7 @@ import time
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import sqlite_utils
 
@@ -171,12 +171,12 @@ class Store:
 
     def record_feedback(self, channel: str, entry_id: str, *, useful: bool) -> None:
         """Count one 👍 (``useful``) or 👎 on an entry; who gave it is not kept."""
-        self.db["feedback"].insert(
+        self.db.table("feedback").insert(
             {"ts": now(), "channel": channel, "entry_id": entry_id, "useful": int(useful)})
 
     def record_feedback_reason(self, channel: str, entry_id: str, reason: str) -> None:
         """Count why a 👎 was given on an entry (wrong, incomplete, unclear)."""
-        self.db["feedback_reasons"].insert(
+        self.db.table("feedback_reasons").insert(
             {"ts": now(), "channel": channel, "entry_id": entry_id, "reason": reason})
 
     def feedback_reasons(self) -> list[dict[str, Any]]:
@@ -237,7 +237,7 @@ class Store:
             if row.get("id") is None:
                 row.pop("id", None)
                 row["created"] = row["updated"]
-                return int(self.db["sessions"].insert(row).last_pk)
+                return int(cast(int, self.db.table("sessions").insert(row).last_pk))
             # Plain SQL: this runs at every answer, and sqlite-utils' update() reads the
             # table's schema and the row back each time (a third of a millisecond).
             columns = [c for c in row if c != "id"]
@@ -320,7 +320,7 @@ class Store:
             current["structure"] = structure
         current["pending"] = pending
         with self.db.atomic():
-            self.db["advisers"].upsert(current, pk="user_key")
+            self.db.table("advisers").upsert(current, pk="user_key")
 
     def purge_sessions_before(self, cutoff: str) -> int:
         """Delete questionnaires last touched before ``cutoff`` (retention); how many."""

@@ -96,13 +96,16 @@ def chart_png(stats: Mapping[str, Rows], day: date) -> bytes:
     matplotlib.use("Agg")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
 
     regions = sorted({str(row["region"]) for row in stats["leads"]})
     leads_height = max(2.5, 0.45 * len(regions) + 1.5)
     # Constrained layout leaves room for long labels (« Provence-Alpes-Côte d'Azur »).
     fig = Figure(figsize=(_WIDTH, 8.5 + leads_height), dpi=_DPI, facecolor="white",
                  layout="constrained")
-    fig.get_layout_engine().set(h_pad=0.15, w_pad=0.15, hspace=0.08, wspace=0.08)
+    engine = fig.get_layout_engine()
+    assert isinstance(engine, ConstrainedLayoutEngine)
+    engine.set(h_pad=0.15, w_pad=0.15, hspace=0.08, wspace=0.08)
     FigureCanvasAgg(fig)
     try:
         fig.suptitle(f"Assistant PTCE : chiffres d'usage au {french_date(day.isoformat())}",
