@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.content import load as content_module
-from bot.content.load import Content
+from bot.content.model import Content
 from bot.core.conversation import Conversation
 from bot.core.messages import Input, Reply, User
 from bot.storage.db import Store

@@ -49,7 +49,7 @@ from telegram.ext import ContextTypes, TypeHandler
 
 from bot.channels.telegram.adapter import COORDINATION_COMMANDS, TelegramChannel
 from bot.channels.telegram.settings import Settings
-from bot.content.load import MENU_COMMANDS, Content
+from bot.content.model import MENU_COMMANDS, Content
 from bot.core.conversation import Conversation
 from bot.ops.config import Channels, Config
 from bot.storage.db import Store

@@ -10,7 +10,7 @@ import pytest
 
 from bot.answers import semantic
 from bot.answers.semantic import Embedder, EmbeddingNeeded, SemanticIndex
-from bot.content.load import Content
+from bot.content.model import Content
 from bot.core.conversation import Conversation
 from bot.core.messages import Input, User
 from bot.storage.db import Store

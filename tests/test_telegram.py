@@ -18,7 +18,7 @@ import yaml
 from bot.channels.telegram.adapter import TelegramChannel, split_message
 from bot.channels.telegram.settings import Settings
 from bot.content import load as content_module
-from bot.content.load import MENU_COMMANDS, Content
+from bot.content.model import MENU_COMMANDS, Content
 from bot.core.conversation import Conversation
 from bot.ops.logs import TokenScrubber
 from bot.storage.db import Store

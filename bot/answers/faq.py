@@ -33,7 +33,7 @@ from typing import Literal
 import numpy
 from rapidfuzz import fuzz, process
 
-from bot.content.load import Entry
+from bot.content.model import Entry
 from bot.core.text import Normalizer, question_sentences
 
 _SHORTLIST = 60  # entries, by phrasing similarity, whose coverage is computed

@@ -13,14 +13,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from bot.content.checker import Checker
+from bot.content.model import Entry
 from bot.content.territory import Department, Region, Territories
 from bot.content.yamlfile import LineDict
 from bot.core.text import fold, french_date, question_sentences
-
-if TYPE_CHECKING:  # bot.content.load imports this module
-    from bot.content.load import Checker, Entry
 
 # Before a one-word department or city name ("dans l'Ain", "près de Lyon"), one of these words
 # must come: "cher", "lot", "nord" or "tours" are ordinary words too.

@@ -35,7 +35,8 @@ from typing import Protocol
 
 import numpy
 
-from bot.content.load import Entry, content_root
+from bot.content.load import content_root
+from bot.content.model import Entry
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from bot.content.load import Intent
+from bot.content.model import Intent
 from bot.core.text import Normalizer, fold
 
 _THANKS_EMOJI = re.compile("[👍🙏❤💯👌😊🙂☺]")

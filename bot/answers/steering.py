@@ -12,12 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from bot.content.checker import Checker
+from bot.content.model import Entry
 from bot.core.text import fold
-
-if TYPE_CHECKING:  # bot.content.load imports this module
-    from bot.content.load import Checker, Entry
 
 
 @dataclass(frozen=True)

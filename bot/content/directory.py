@@ -11,14 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
+from bot.content.checker import Checker
+from bot.content.model import Source
+from bot.content.territory import Territories
 from bot.content.yamlfile import LineDict
-
-if TYPE_CHECKING:  # bot.content.load imports this module
-    from bot.content.load import Checker
-    from bot.content.territory import Territories
 
 # Kinds of coordination, with how the assistant may name them.
 KINDS = {
@@ -145,8 +143,6 @@ def read_directory(c: Checker, path: Path, territories: Territories | None) -> D
 
 def _read_coordination(c: Checker, raw: LineDict,
                        territories: Territories | None) -> Coordination | None:
-    from bot.content.load import Source  # bot.content.load imports this module
-
     coordination_id = c.text(raw, "id", "coordination", max_len=MAX_ID)
     what = f"coordination « {coordination_id or '?'} »"
     if coordination_id and not _ID.match(coordination_id):

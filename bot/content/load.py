@@ -10,202 +10,33 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlparse
 
-from bot.answers.places import Places, read_places
-from bot.answers.steering import Steering, read_steering
-from bot.content import yamlfile
-from bot.content.directory import Directory, read_directory
-from bot.content.territory import Territories, read_territories
+from bot.answers.places import read_places
+from bot.answers.steering import read_steering
+from bot.content.checker import Checker, ContentError, Problem
+from bot.content.directory import read_directory
+from bot.content.model import (
+    MAX_MENU_DESCRIPTION,
+    REQUIRED_MESSAGES,
+    TELEGRAM_MESSAGE_LIMIT,
+    Content,
+    Entry,
+    GlossaryTerm,
+    Intent,
+    Source,
+    Theme,
+)
+from bot.content.territory import read_territories
 from bot.content.yamlfile import LineDict, LineList
-from bot.core.text import fold, french_date
+from bot.core.text import fold
 from bot.qualification.dialog import Dialog, read_dialog
 
-TELEGRAM_MESSAGE_LIMIT = 4096
 MAX_TITLE = 64
 MAX_ID = 40  # keeps "faq:<id>" and "fb:+:<id>" callback data far below Telegram's 64 bytes
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _DATE = re.compile(r"^(?:\d{4}(?:-\d{2}(?:-\d{2})?)?|s\.d\.)$")  # "s.d.": undated page
-_PROBLEM = re.compile(r"^(.*):(\d+): (.*)$", re.S)
-
-# The commands of the menu Telegram shows when the user types "/", in its order; each has its
-# description in knowledge/messages.yaml as ``menu_<command>``.
-MENU_COMMANDS = ("start", "aide", "themes", "glossaire", "diagnostic", "reprendre", "conseiller",
-                 "mes_donnees", "oublier", "annuler")
-MAX_MENU_DESCRIPTION = 256  # Telegram's limit
-
-# Wording the core and the channels need; each must exist in knowledge/messages.yaml.
-REQUIRED_MESSAGES = {
-    **{f"menu_{command}": set() for command in MENU_COMMANDS},
-    "console_intro": set(),
-    "console_goodbye": set(),
-    "hello": set(),
-    "hello_name": {"name"},
-    "welcome": set(),
-    "help": set(),
-    "fallback": set(),
-    "suggestions": set(),
-    "local_title": {"region"},
-    "local_intro": {"place"},
-    "local_here": {"place"},
-    "local_region": {"in_region"},
-    "local_region_only": {"in_region"},
-    "local_more": {"count"},
-    "local_dated": set(),
-    "local_none": {"region"},
-    "local_contact": {"coordination", "role"},
-    "btn_local_contact": {"coordination"},
-    "too_long": {"limit"},
-    "empty": set(),
-    "themes": set(),
-    "theme": {"theme"},
-    "glossary": set(),
-    "unknown_button": set(),
-    "unknown_command": {"command"},
-    "cancelled": set(),
-    "source_prefix": set(),
-    "ask": set(),
-    "non_text": set(),
-    "feedback_thanks": set(),
-    "feedback_sorry": set(),
-    "feedback_noted": set(),
-    "feedback_why": set(),
-    "btn_why_wrong": set(),
-    "btn_why_incomplete": set(),
-    "btn_why_unclear": set(),
-    "error": set(),
-    "glossary_hint": set(),
-    "btn_ask": set(),
-    "btn_diagnostic": set(),
-    "btn_coordination": set(),
-    "btn_themes": set(),
-    "btn_glossary": set(),
-    "btn_examples": set(),
-    "btn_back_to_themes": set(),
-    "btn_none_of_these": set(),
-    "btn_useful": set(),
-    "btn_read_more": set(),
-    "btn_not_useful": set(),
-}
-
-
-# --------------------------------------------------------------------------------------------
-# The content model
-
-
-@dataclass(frozen=True)
-class Source:
-    """Where an answer comes from: a seed document or a dated public fact."""
-
-    ref: str
-    title: str
-    section: str
-    date: str | None = None
-    url: str | None = None
-
-    def label(self) -> str:
-        """A one-line French citation, e.g. ``economie.gouv.fr (mai 2023)``."""
-        if self.url:
-            host = urlparse(self.url).netloc.removeprefix("www.")
-            where = f"{host}, {self.section}" if self.section else host
-        else:
-            where = f"{self.title}, {self.section}" if self.section else self.title
-        if not self.date or french_date(self.date) in where:  # a section that says its date
-            return where
-        return f"{where} ({french_date(self.date)})"
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One question-and-answer of the knowledge base."""
-
-    id: str
-    theme: str
-    title: str
-    questions: tuple[str, ...]
-    answer: str
-    sources: tuple[Source, ...]
-    related: tuple[str, ...] = ()
-    keywords: tuple[str, ...] = ()
-
-    def source_line(self) -> str:
-        """All sources on one line, separated by `` ; ``."""
-        return " ; ".join(s.label() for s in self.sources)
-
-
-@dataclass(frozen=True)
-class Theme:
-    id: str
-    label: str
-    entry_ids: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class GlossaryTerm:
-    term: str
-    definition: str
-    full: str = ""
-    aliases: tuple[str, ...] = ()
-    entry: str | None = None  # answered by this entry rather than by the glossary
-
-
-@dataclass(frozen=True)
-class Intent:
-    """A small-talk intent, or an out-of-scope subject we decline with a tailored reply."""
-
-    id: str
-    patterns: tuple[str, ...]
-    replies: tuple[str, ...]
-    keywords: tuple[str, ...] = ()  # single words recognised anywhere in a short message
-
-
-@dataclass(frozen=True)
-class Content:
-    """Everything loaded from ``knowledge/``."""
-
-    root: Path
-    entries: dict[str, Entry]
-    themes: tuple[Theme, ...]
-    glossary: tuple[GlossaryTerm, ...]
-    smalltalk: tuple[Intent, ...]
-    out_of_scope: tuple[Intent, ...]
-    messages: dict[str, str]
-    sms: dict[str, str] = field(default_factory=dict)
-    synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    dialog: Dialog | None = None  # the qualification questionnaire (dialogs/)
-    territories: Territories | None = None  # departments and regions
-    directory: Directory | None = None  # regional coordinations (knowledge/coordinations.yaml)
-    places: Places | None = None  # cities and the poles the sources name (knowledge/poles.yaml)
-    steering: Steering | None = None  # personas and project descriptions (personas.yaml)
-
-    def message(self, key: str, **values: Any) -> str:
-        """The wording ``key`` of messages.yaml with its placeholders filled."""
-        return self.messages[key].format(**values)
-
-    def theme(self, theme_id: str) -> Theme | None:
-        return next((t for t in self.themes if t.id == theme_id), None)
-
-
-class ContentError(Exception):
-    """The content has problems; ``problems`` lists them as ``file:line: message``."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
-
-
-@dataclass(frozen=True)
-class Problem:
-    path: Path
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -230,110 +61,6 @@ def content_root() -> Path:
 
 # --------------------------------------------------------------------------------------------
 # Validation
-
-
-class Checker:
-    """Collects problems while reading one file after another."""
-
-    def __init__(self) -> None:
-        self.problems: list[Problem] = []
-        self.path = Path()
-        self.unreadable = False  # a file could not be parsed: skip cross-file references
-        self._dates: dict[str, tuple[str, Path, int]] = {}  # url -> (date, file, line)
-
-    def source_date(self, url: str | None, date: str | None, line: int) -> None:
-        """One source, one date: the same page must carry the same date in every file."""
-        if not url or not date:
-            return
-        first = self._dates.setdefault(url, (date, self.path, line))
-        if first[0] != date:
-            self.error(line, f"la page {url} est datée « {date} » ici mais « {first[0]} » en "
-                             f"{first[1].name}:{first[2]} : une source, une date")
-
-    def error(self, line: int, message: str) -> None:
-        self.problems.append(Problem(self.path, line, message))
-
-    def read(self, path: Path) -> Any:
-        self.path = path
-        try:
-            return yamlfile.load(path)
-        except yamlfile.YamlSyntaxError as exc:
-            self.error(exc.line, exc.message)
-            self.unreadable = True
-            return None
-
-    def mapping(self, value: Any, line: int, what: str) -> LineDict | None:
-        if isinstance(value, LineDict):
-            return value
-        self.error(line, f"{what} : un dictionnaire (clé: valeur) est attendu")
-        return None
-
-    def items(self, parent: LineDict, key: str, what: str) -> Iterator[tuple[int, Any]]:
-        """Yield ``(line, item)`` for the list ``parent[key]``; report when it is no list."""
-        value = parent.get(key)
-        if not isinstance(value, LineList):
-            self.error(parent.line_of(key), f"{what} : « {key} » doit être une liste")
-            return
-        for i, item in enumerate(value):
-            yield value.line_of(i), item
-
-    def records(self, parent: LineDict, key: str, noun: str) -> Iterator[tuple[LineDict, str]]:
-        """Yield each mapping of the list ``parent[key]`` with its label, e.g.
-        ``critère « L1 »``; report items that are no mapping."""
-        for line, item in self.items(parent, key, key):
-            raw = self.mapping(item, line, noun)
-            if raw is not None:
-                yield raw, f"{noun} « {raw.get('id', '?')} »"
-
-    def text(self, parent: LineDict, key: str, what: str, *, required: bool = True,
-             max_len: int | None = None) -> str:
-        value = parent.get(key)
-        if value is None:
-            if required:
-                self.error(parent.line, f"{what} : champ « {key} » manquant")
-            return ""
-        if isinstance(value, bool):
-            self.error(parent.line_of(key), f"{what} : « {key} » doit être un texte (YAML lit "
-                                            "yes, no, on, off, true, false comme vrai ou faux : "
-                                            "mettez-les entre guillemets)")
-            return ""
-        if not isinstance(value, str | int | float):
-            self.error(parent.line_of(key), f"{what} : « {key} » doit être un texte")
-            return ""
-        value = str(value).strip()
-        if required and not value:
-            self.error(parent.line_of(key), f"{what} : « {key} » est vide")
-        if max_len and len(value) > max_len:
-            self.error(parent.line_of(key),
-                       f"{what} : « {key} » fait {len(value)} caractères (maximum {max_len})")
-        return value
-
-    def texts(self, parent: LineDict, key: str, what: str, *, required: bool = True,
-              minimum: int = 0) -> tuple[str, ...]:
-        if key not in parent:
-            if required:
-                self.error(parent.line, f"{what} : liste « {key} » manquante")
-            return ()
-        out = []
-        for line, item in self.items(parent, key, what):
-            if isinstance(item, str | int | float) and str(item).strip():
-                out.append(str(item).strip())
-            elif isinstance(item, LineDict):
-                self.error(line, f"{what} : un élément de « {key} » contient « : » ; mettez le "
-                                 "texte entre guillemets")
-            else:
-                self.error(line, f"{what} : les éléments de « {key} » doivent être des textes")
-        if len(out) < minimum:
-            self.error(parent.line_of(key),
-                       f"{what} : « {key} » doit contenir au moins {minimum} éléments")
-        return tuple(out)
-
-    def known_keys(self, value: LineDict, allowed: set[str], what: str) -> None:
-        for key in value:
-            if key not in allowed:
-                expected = ", ".join(sorted(allowed))
-                self.error(value.line_of(key),
-                           f"{what} : clé inconnue « {key} » (clés possibles : {expected})")
 
 
 def check(root: Path | None = None) -> list[Problem]:
@@ -362,7 +89,7 @@ def _build(root: Path) -> Content:
     smalltalk, out_of_scope = _read_smalltalk(c, knowledge / "smalltalk.yaml")
     messages = _read_messages(c, knowledge / "messages.yaml")
     dialog = read_dialog(c, root / "dialogs" / "qualification.yaml")
-    territories = _read_territories(c, knowledge / "territories.yaml")
+    territories = read_territories(c, knowledge / "territories.yaml")
     directory = read_directory(c, knowledge / "coordinations.yaml", territories)
     places = read_places(c, knowledge, territories, sources, entries)
     steering = read_steering(c, knowledge / "personas.yaml", entries)
@@ -455,14 +182,6 @@ def _comparable(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).replace("’", "'").replace("\u2011", "-")
     text = re.sub(r"(\w)-\s*\n\s*(\w)", r"\1-\2", text)
     return re.sub(r"\s+", " ", text).strip().lower()
-
-
-def _read_territories(c: Checker, path: Path) -> Territories | None:
-    territories, problems = read_territories(path)
-    for problem in problems:
-        where, line, message = _PROBLEM.match(problem).groups()  # type: ignore[union-attr]
-        c.problems.append(Problem(Path(where), int(line), message))
-    return None if problems else territories
 
 
 def _read_sources(c: Checker, path: Path) -> dict[str, str]:

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from rapidfuzz import fuzz
 
-from bot.content import yamlfile
+from bot.content.checker import Checker
 from bot.content.yamlfile import LineDict, LineList
 from bot.core.text import fold
 
@@ -406,112 +406,97 @@ class TerritoryError(Exception):
 
 def load_territories(path: Path) -> Territories:
     """Read ``path``; raise :class:`TerritoryError` listing every problem if it has any."""
-    territories, problems = read_territories(path)
-    if problems:
-        raise TerritoryError(problems)
+    c = Checker()
+    territories = read_territories(c, path)
+    if territories is None:
+        raise TerritoryError([str(p) for p in c.problems])
     return territories
 
 
 def check_territories(path: Path) -> list[str]:
     """Every problem of ``path`` as ``"{path}:{line}: message"`` (in French); [] if valid."""
-    return read_territories(path)[1]
+    c = Checker()
+    read_territories(c, path)
+    return [str(p) for p in sorted(c.problems, key=lambda p: p.line)]
 
 
 _REGION_KEYS = {"id", "name", "aliases", "in", "of"}
 _DEPARTMENT_KEYS = {"code", "name", "region", "aliases"}
 
 
-class _Reader:
-    """Reads territories.yaml, collecting problems with their line."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._problems: list[tuple[int, str]] = []
-
-    def error(self, line: int, message: str) -> None:
-        self._problems.append((line, message))
-
-    @property
-    def problems(self) -> list[str]:
-        """``file:line: message``, in the order of the lines."""
-        ordered = sorted(self._problems, key=lambda problem: problem[0])
-        return [f"{self.path}:{line}: {message}" for line, message in ordered]
-
-    def items(self, top: LineDict, key: str) -> list[tuple[int, LineDict]]:
-        value = top.get(key)
-        if not isinstance(value, LineList) or not value:
-            self.error(top.line_of(key), f"« {key} » doit être une liste non vide")
-            return []
-        out = []
-        for i, item in enumerate(value):
-            if isinstance(item, LineDict):
-                out.append((value.line_of(i), item))
-            else:
-                self.error(value.line_of(i),
-                           f"« {key} » : chaque élément doit être un dictionnaire (clé: valeur)")
-        return out
-
-    def text(self, item: LineDict, key: str, what: str) -> str:
-        value = item.get(key)
-        if value is None:
-            self.error(item.line, f"{what} : champ « {key} » manquant")
-            return ""
-        if not isinstance(value, str) or not value.strip():
-            self.error(item.line_of(key), f"{what} : « {key} » doit être un texte non vide")
-            return ""
-        return value.strip()
-
-    def aliases(self, item: LineDict, what: str) -> tuple[str, ...]:
-        value = item.get("aliases", [])
-        if not isinstance(value, list):
-            self.error(item.line_of("aliases"), f"{what} : « aliases » doit être une liste")
-            return ()
-        if not all(isinstance(a, str) and a.strip() for a in value):
-            self.error(item.line_of("aliases"), f"{what} : les « aliases » doivent être des textes")
-            return ()
-        return tuple(a.strip() for a in value)
-
-    def known_keys(self, item: LineDict, allowed: set[str], what: str) -> None:
-        for key in item:
-            if key not in allowed:
-                expected = ", ".join(sorted(allowed))
-                self.error(item.line_of(key),
-                           f"{what} : clé inconnue « {key} » (clés possibles : {expected})")
+def _list(c: Checker, top: LineDict, key: str) -> list[tuple[int, LineDict]]:
+    """The mappings of the non-empty list ``top[key]``, with their lines."""
+    value = top.get(key)
+    if not isinstance(value, LineList) or not value:
+        c.error(top.line_of(key), f"« {key} » doit être une liste non vide")
+        return []
+    out = []
+    for i, item in enumerate(value):
+        if isinstance(item, LineDict):
+            out.append((value.line_of(i), item))
+        else:
+            c.error(value.line_of(i),
+                    f"« {key} » : chaque élément doit être un dictionnaire (clé: valeur)")
+    return out
 
 
-def read_territories(path: Path) -> tuple[Territories, list[str]]:
-    """The territories of ``path`` and its problems (``"{path}:{line}: message"``), in one
-    reading; the territories are usable only when there is no problem."""
-    r = _Reader(path)
+def _text(c: Checker, item: LineDict, key: str, what: str) -> str:
+    """A non-empty string (a code such as « 01 » must not be read as a number)."""
+    value = item.get(key)
+    if value is None:
+        c.error(item.line, f"{what} : champ « {key} » manquant")
+        return ""
+    if not isinstance(value, str) or not value.strip():
+        c.error(item.line_of(key), f"{what} : « {key} » doit être un texte non vide")
+        return ""
+    return value.strip()
+
+
+def _aliases(c: Checker, item: LineDict, what: str) -> tuple[str, ...]:
+    value = item.get("aliases", [])
+    if not isinstance(value, list):
+        c.error(item.line_of("aliases"), f"{what} : « aliases » doit être une liste")
+        return ()
+    if not all(isinstance(a, str) and a.strip() for a in value):
+        c.error(item.line_of("aliases"), f"{what} : les « aliases » doivent être des textes")
+        return ()
+    return tuple(a.strip() for a in value)
+
+
+def read_territories(c: Checker, path: Path) -> Territories | None:
+    """The territories of ``path``; its problems go to ``c``. None when it has any."""
+    before = len(c.problems)
     try:
-        data: Any = yamlfile.load(path)
-    except yamlfile.YamlSyntaxError as exc:
-        r.error(exc.line, exc.message)
-        return Territories((), ()), r.problems
+        data: Any = c.read(path)
     except OSError:
-        r.error(1, "fichier introuvable ou illisible")
-        return Territories((), ()), r.problems
+        c.path = path
+        c.error(1, "fichier introuvable ou illisible")
+        return None
+    if data is None:
+        return None
     if not isinstance(data, LineDict):
-        r.error(1, "un dictionnaire avec « regions » et « departments » est attendu")
-        return Territories((), ()), r.problems
-    regions = _read_regions(r, data)
-    departments = _read_departments(r, data, regions)
+        c.error(1, "un dictionnaire avec « regions » et « departments » est attendu")
+        return None
+    regions = _read_regions(c, data)
+    departments = _read_departments(c, data, regions)
     used = {d.region.id for d in departments}
     for region, line in regions.values():
         if region.id not in used:
-            r.error(line, f"région « {region.id} » : aucun département ne lui est rattaché")
-    outside = _read_outside(r, data, {d.code for d in departments})
-    return Territories((reg for reg, _ in regions.values()), departments, outside), r.problems
+            c.error(line, f"région « {region.id} » : aucun département ne lui est rattaché")
+    outside = _read_outside(c, data, {d.code for d in departments})
+    if len(c.problems) > before:
+        return None
+    return Territories((reg for reg, _ in regions.values()), departments, outside)
 
 
-def _read_outside(r: _Reader, data: LineDict, codes: set[str]) -> list[Collectivity]:
+def _read_outside(r: Checker, data: LineDict, codes: set[str]) -> list[Collectivity]:
     """The optional list ``outside_regions`` of collectivities outside the regions."""
     if "outside_regions" not in data:
         return []
     out = []
-    for _line, item in r.items(data, "outside_regions"):
+    for _line, item in _list(r, data, "outside_regions"):
         r.known_keys(item, {"code", "name", "postal"}, "collectivité")
-        code, name = r.text(item, "code", "collectivité"), r.text(item, "name", "collectivité")
+        code, name = _text(r, item, "code", "collectivité"), _text(r, item, "name", "collectivité")
         postal = item.get("postal", [])
         postal = [str(p) for p in (postal if isinstance(postal, list) else [postal])]
         if code in codes:
@@ -525,14 +510,14 @@ def _read_outside(r: _Reader, data: LineDict, codes: set[str]) -> list[Collectiv
     return out
 
 
-def _read_regions(r: _Reader, data: LineDict) -> dict[str, tuple[Region, int]]:
+def _read_regions(r: Checker, data: LineDict) -> dict[str, tuple[Region, int]]:
     regions: dict[str, tuple[Region, int]] = {}
-    for line, item in r.items(data, "regions"):
+    for line, item in _list(r, data, "regions"):
         r.known_keys(item, _REGION_KEYS, "région")
-        region_id = r.text(item, "id", "région")
+        region_id = _text(r, item, "id", "région")
         what = f"région « {region_id} »" if region_id else "région"
-        name = r.text(item, "name", what)
-        aliases = r.aliases(item, what)
+        name = _text(r, item, "name", what)
+        aliases = _aliases(r, item, what)
         if not region_id:
             continue
         if not _ID.match(region_id):
@@ -548,18 +533,18 @@ def _read_regions(r: _Reader, data: LineDict) -> dict[str, tuple[Region, int]]:
     return regions
 
 
-def _read_departments(r: _Reader, data: LineDict,
+def _read_departments(r: Checker, data: LineDict,
                       regions: dict[str, tuple[Region, int]]) -> list[Department]:
     departments: list[Department] = []
     code_lines: dict[str, int] = {}
     name_lines: dict[str, tuple[str, int]] = {}  # folded name or alias → (code, line)
-    for line, item in r.items(data, "departments"):
+    for line, item in _list(r, data, "departments"):
         r.known_keys(item, _DEPARTMENT_KEYS, "département")
         code = _read_code(r, item)
         what = f"département « {code} »" if code else "département"
-        name = r.text(item, "name", what)
-        region_id = r.text(item, "region", what)
-        aliases = r.aliases(item, what)
+        name = _text(r, item, "name", what)
+        region_id = _text(r, item, "region", what)
+        aliases = _aliases(r, item, what)
         region = regions.get(region_id, (None, 0))[0]
         if region_id and region is None:
             r.error(item.line_of("region"), f"{what} : région inconnue « {region_id} » "
@@ -579,7 +564,7 @@ def _read_departments(r: _Reader, data: LineDict,
     return departments
 
 
-def _read_code(r: _Reader, item: LineDict) -> str:
+def _read_code(r: Checker, item: LineDict) -> str:
     value = item.get("code")
     if value is None:
         r.error(item.line, "département : champ « code » manquant")

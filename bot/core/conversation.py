@@ -16,7 +16,7 @@ from bot.answers.places import Place, Pole
 from bot.answers.retrieval import Retriever
 from bot.answers.semantic import Embedder, SemanticIndex, load_model
 from bot.answers.smalltalk import SmallTalk
-from bot.content.load import Content, Entry, Intent
+from bot.content.model import Content, Entry, Intent
 from bot.core.messages import Button, Input, Reply, User
 from bot.core.text import Normalizer, fold, french_date
 from bot.handoff.consent import CANCEL as HANDOFF_CANCEL

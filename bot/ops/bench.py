@@ -40,7 +40,7 @@ from bot.answers.faq import Matcher
 from bot.answers.retrieval import DEFAULT_POLICY, Policy, Retriever, Signals
 from bot.answers.semantic import EntryVectors, SemanticIndex, passages
 from bot.content import load as content_module
-from bot.content.load import Content, Entry
+from bot.content.model import Content, Entry
 from bot.core.conversation import ENTRY, Conversation
 from bot.core.messages import Input, Reply, User
 from bot.storage.db import Store

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.content.checker import Checker, Problem
 from bot.content.directory import Coordination, Directory, is_web_address
-from bot.content.load import Checker, Content, Problem
 from bot.content.load import load as load_content
+from bot.content.model import Content
 from bot.content.yamlfile import LineDict, LineList
 
 CONFIG_VARIABLE = "PTCE_CONFIG"

@@ -13,8 +13,9 @@ import itertools
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from bot.content.checker import Checker
 from bot.content.yamlfile import LineDict, LineList
 from bot.qualification.results import (
     IN_THE_MAKING,
@@ -25,9 +26,6 @@ from bot.qualification.results import (
     PARTIAL,
     PTCE,
 )
-
-if TYPE_CHECKING:  # bot.content.load imports this module
-    from bot.content.load import Checker
 
 SINGLE, MULTI, NUMBER, TEXT, DEPARTMENT = "single", "multi", "number", "text", "department"
 QUESTION_TYPES = (SINGLE, MULTI, NUMBER, TEXT, DEPARTMENT)

@@ -47,7 +47,7 @@ from telegram.ext import (
 
 from bot.answers.semantic import EmbeddingNeeded
 from bot.channels.telegram.settings import Settings
-from bot.content.load import MENU_COMMANDS, Content
+from bot.content.model import MENU_COMMANDS, Content
 from bot.core.conversation import FEEDBACK, Conversation
 from bot.core.messages import Attachment, Button, Input, Reply, User
 from bot.core.text import typeset
