@@ -17,6 +17,7 @@ from bot.content.checker import Checker
 from bot.content.model import Source
 from bot.content.territory import Territories
 from bot.content.yamlfile import LineDict
+from bot.core.text import has_personal_data
 
 # Kinds of coordination, with how the assistant may name them.
 KINDS = {
@@ -33,8 +34,6 @@ _SOURCE_KEYS = {"section", "date", "url"}
 # Contact channels never belong to the committed directory.
 _CONTACT_KEYS = {"email", "emails", "e-mail", "mail", "courriel", "phone", "telephone",
                  "téléphone", "tel", "tél", "mobile", "telegram", "telegram_chat_ids"}
-_EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_PHONE_IN_TEXT = re.compile(r"(?:\+\d{2,3}[ .-]?|\b0)[1-9](?:[ .-]?\d{2}){4}\b")
 CONTACT_REFUSED = ("les moyens de contact (e-mail, téléphone, Telegram) relèvent de la "
                    "configuration de déploiement (fichier désigné par PTCE_CONFIG), pas de "
                    "l'annuaire versionné")
@@ -166,7 +165,7 @@ def _read_coordination(c: Checker, raw: LineDict,
                                         "complète attendue, ex. https://www.exemple.org)")
     role = c.text(raw, "role", what, max_len=400)
     for key, text in (("name", name), ("role", role)):
-        if _EMAIL_IN_TEXT.search(text) or _PHONE_IN_TEXT.search(text):
+        if has_personal_data(text):
             c.error(raw.line_of(key), f"{what} : « {key} » contient une adresse e-mail ou un "
                                       f"numéro de téléphone ; {CONTACT_REFUSED}")
     default = raw.get("default", False)

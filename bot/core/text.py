@@ -238,3 +238,30 @@ def typeset(text: str) -> str:
     text = _AFTER_OPENING.sub("«\u00a0", text)
     text = _BEFORE_CLOSING.sub("\u00a0»", text)
     return _NUMERO.sub("n°\u00a0", text)
+
+
+# --------------------------------------------------------------------------------------------
+# Personal data in text
+
+# Each match may only start where a run of its characters starts (the look-behinds): a long
+# text without "@" is then read once, not once per position (which was quadratic).
+_EMAIL_IN_TEXT = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE_IN_TEXT = re.compile(r"(?:\+|\b0)\d(?:[\s.-]?\d{2}){4}\b|(?<![\d+])\+\d[\d\s.-]{7,}\d")
+_EMAIL_ADDRESS = re.compile(
+    r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+
+
+def mask_personal_data(text: str) -> str:
+    """Replace e-mail addresses and phone numbers by placeholders."""
+    return _PHONE_IN_TEXT.sub("[téléphone]", _EMAIL_IN_TEXT.sub("[e-mail]", text))
+
+
+def has_personal_data(text: str) -> bool:
+    """Whether ``text`` holds an e-mail address or a phone number."""
+    return bool(_EMAIL_IN_TEXT.search(text) or _PHONE_IN_TEXT.search(text))
+
+
+def valid_email(text: str) -> str | None:
+    """The address, trimmed, if it looks like one."""
+    text = text.strip()
+    return text if len(text) <= 254 and _EMAIL_ADDRESS.match(text) else None

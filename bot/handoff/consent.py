@@ -18,7 +18,7 @@ from typing import Any
 from bot.content.directory import Coordination, Directory
 from bot.content.territory import Territories, parse_department
 from bot.core.messages import Attachment, Button, Reply
-from bot.core.text import clean_field, french_date
+from bot.core.text import clean_field, french_date, valid_email
 from bot.handoff import leads as lead_store
 from bot.handoff import outbox
 from bot.handoff.coordination import chat_key
@@ -39,17 +39,10 @@ EXACT = (CONSENT_YES, CONSENT_NO, SKIP, SEND, FIX, CANCEL, FORGET_YES, FORGET_NO
 PREFIXES = (PICK_DEPARTMENT, PREFERRED)
 MAX_FIELD = 200
 
-_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 
 
 def is_handoff_button(data: str) -> bool:
     return data in EXACT or data.startswith(PREFIXES)
-
-
-def valid_email(text: str) -> str | None:
-    """The address, trimmed, if it looks like one."""
-    text = text.strip()
-    return text if _EMAIL.match(text) and len(text) <= 254 else None
 
 
 def valid_phone(text: str) -> str | None:

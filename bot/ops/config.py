@@ -23,6 +23,7 @@ from bot.content.directory import Coordination, Directory, is_web_address
 from bot.content.load import load as load_content
 from bot.content.model import Content
 from bot.content.yamlfile import LineDict, LineList
+from bot.core.text import valid_email
 
 CONFIG_VARIABLE = "PTCE_CONFIG"
 DEFAULT_RETENTION_DAYS = 365
@@ -33,7 +34,6 @@ DEFAULT_SMTP_PORT = 587
 DEFAULT_INVITE_DAYS = 14
 DEFAULT_FALLBACK_NAME = "l'équipe nationale de l'assistant PTCE"
 
-_EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[A-Za-z]{2,}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TOP_KEYS = {"coordinations", "fallback", "fallback_name", "admins", "smtp", "retention_days",
              "reminder_hours", "fallback_reminder_hours", "max_attempts", "invite_days",
@@ -273,7 +273,7 @@ def _read_channels(c: Checker, value: Any, line: int, what: str) -> Channels:
     chat_ids = _integers(c, raw, "telegram_chat_ids", what)
     emails = []
     for item_line, item in _list(c, raw, "emails", what):
-        if isinstance(item, str) and _EMAIL.match(item.strip()):
+        if isinstance(item, str) and valid_email(item):
             emails.append(item.strip())
         else:
             c.error(item_line, f"{what} : adresse e-mail « {item} » mal formée "
@@ -305,7 +305,7 @@ def _read_smtp(c: Checker, top: LineDict) -> SmtpConfig | None:
     if port > 65535:
         c.error(raw.line_of("port"), f"smtp : port {port} invalide (1 à 65535)")
     sender = c.text(raw, "from", "smtp")
-    if sender and not _EMAIL.match(sender):
+    if sender and not valid_email(sender):
         c.error(raw.line_of("from"), f"smtp : adresse d'expéditeur « {sender} » mal formée "
                                      "(ex. assistant-ptce@exemple.org)")
     user = c.text(raw, "user", "smtp", required=False) or None

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import sqlite3
 import time
 from contextlib import AbstractContextManager
@@ -20,6 +19,7 @@ from typing import Any, cast
 
 import sqlite_utils
 
+from bot.core.text import mask_personal_data
 from bot.storage import schema
 
 DEFAULT_DB = Path("data") / "ptce.sqlite3"
@@ -29,12 +29,6 @@ SEEN_EVERY = 3600.0  # seconds between two "last seen" writes for an active user
 # long, so that a redelivered one is recognised.
 UPDATE_MEMORY = 48 * 3600
 PRUNE_UPDATES_EVERY = 1000  # claims between two clean-ups of old update ids
-
-# Each match may only start where a run of its characters starts (the look-behinds): a long
-# text without "@" is then read once, not once per position (which was quadratic).
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_PHONE = re.compile(r"(?:\+|\b0)\d(?:[\s.-]?\d{2}){4}\b|(?<![\d+])\+\d[\d\s.-]{7,}\d")
-
 
 # Every table exists from the start (see schema): the query is the same for every message.
 _PENDING_STEPS = (
@@ -48,11 +42,6 @@ _PENDING_STEPS = (
 def default_path() -> Path:
     """``PTCE_DB`` if set, else ``data/ptce.sqlite3`` under the current folder."""
     return Path(os.environ.get("PTCE_DB") or DEFAULT_DB)
-
-
-def mask_personal_data(text: str) -> str:
-    """Replace e-mail addresses and phone numbers by placeholders."""
-    return _PHONE.sub("[téléphone]", _EMAIL.sub("[e-mail]", text))
 
 
 def now() -> str:
