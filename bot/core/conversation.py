@@ -17,15 +17,22 @@ from bot.answers.retrieval import Retriever
 from bot.answers.semantic import Embedder, SemanticIndex, load_model
 from bot.answers.smalltalk import SmallTalk
 from bot.content.model import Content, Entry, Intent
+from bot.core.buttons import Buttons
 from bot.core.messages import Button, Input, Reply, User
 from bot.core.text import Normalizer, fold, french_date
 from bot.handoff.consent import CANCEL as HANDOFF_CANCEL
+from bot.handoff.consent import EXACT as HANDOFF_EXACT
+from bot.handoff.consent import PREFIXES as HANDOFF_PREFIXES
 from bot.handoff.consent import SEND as HANDOFF_SEND
-from bot.handoff.consent import Handoff, is_handoff_button
-from bot.handoff.coordination import CoordinationDesk, chat_key, is_coordination_button
+from bot.handoff.consent import Handoff
+from bot.handoff.coordination import PREFIXES as COORDINATION_PREFIXES
+from bot.handoff.coordination import CoordinationDesk, chat_key
 from bot.ops.config import Config
-from bot.qualification.adviser import OPEN_SESSION, AdviserDesk, is_adviser_button
-from bot.qualification.interview import FINISH, RESUME_PAYLOAD, Interview, is_interview_button
+from bot.qualification.adviser import EXACT as ADVISER_EXACT
+from bot.qualification.adviser import OPEN_SESSION, AdviserDesk
+from bot.qualification.interview import EXACT as INTERVIEW_EXACT
+from bot.qualification.interview import FINISH, RESUME_PAYLOAD, Interview
+from bot.qualification.interview import PREFIXES as INTERVIEW_PREFIXES
 from bot.storage.db import Store
 
 MAX_QUESTION_LENGTH = 1000
@@ -76,6 +83,7 @@ class Conversation:
     advisers: AdviserDesk | None = field(init=False)
     handoff: Handoff | None = field(init=False)
     coordinations: CoordinationDesk | None = field(init=False)
+    buttons: Buttons[list[Reply]] = field(init=False)  # button data -> the feature answering
 
     def __post_init__(self) -> None:
         normalizer = Normalizer(self.content.sms, self.content.synonyms)
@@ -101,6 +109,7 @@ class Conversation:
                 self.coordinations = CoordinationDesk(self.store, content.directory,
                                                       self.config, content.territories,
                                                       content.dialog.messages)
+        self.buttons = self._buttons()
 
     # ----------------------------------------------------------------------------------------
     # Entry point
@@ -230,51 +239,75 @@ class Conversation:
             return [self.answer(self.content.entries[payload[len(START_ENTRY):]])]
         return [self.welcome(inp.name)]
 
+    def _buttons(self) -> Buttons[list[Reply]]:
+        """Every button the assistant shows, with the feature that answers it."""
+        buttons: Buttons[list[Reply]] = Buttons()
+        interview, advisers = self.interview, self.advisers
+        handoff, desk = self.handoff, self.coordinations
+        buttons.exact("answers", [ASK], lambda inp, _: [Reply(
+            self.content.message("ask"), buttons=self._menu_buttons(), kind="menu")])
+        buttons.exact("answers", [THEMES], lambda inp, _: [self.themes()])
+        buttons.exact("answers", [THEMES_BACK], lambda inp, _: [
+            replace(self.themes(), replaces=True)])
+        buttons.exact("answers", [GLOSSARY], lambda inp, _: [self.glossary()])
+        buttons.exact("answers", [HELP], lambda inp, _: [self.help()])
+        buttons.exact("answers", [NONE_OF_THESE], lambda inp, _: [self._fallback()])
+        buttons.prefix("answers", [THEME], self._theme_button)
+        buttons.prefix("answers", [ENTRY], self._entry_button)
+        buttons.prefix("answers", [FEEDBACK], self._feedback)
+        buttons.exact("questionnaire", [DIAGNOSTIC], lambda inp, _: (
+            interview.start(_key(inp.user)) if interview is not None
+            else [self.answer(self.content.entries[DIAGNOSTIC_ENTRY])]))
+        buttons.exact("hand-off", [COORDINATION], lambda inp, _: (
+            handoff.start(_key(inp.user), private=inp.private) if handoff is not None
+            else [self.answer(self.content.entries[COORDINATION_ENTRY])]))
+        if interview is not None:
+            def answer_question(inp: Input, data: str) -> list[Reply]:
+                return interview.button(_key(inp.user), data)
+            buttons.exact("questionnaire", INTERVIEW_EXACT, answer_question)
+            buttons.prefix("questionnaire", INTERVIEW_PREFIXES, answer_question)
+        if advisers is not None:
+            def adviser(inp: Input, data: str) -> list[Reply]:
+                return advisers.button(_key(inp.user), data)
+            buttons.exact("adviser", ADVISER_EXACT, adviser)
+            buttons.prefix("adviser", [OPEN_SESSION], adviser)
+        if handoff is not None:
+            def contact(inp: Input, data: str) -> list[Reply]:
+                return handoff.button(_key(inp.user), data, username=inp.username)
+            buttons.exact("hand-off", HANDOFF_EXACT, contact)
+            buttons.prefix("hand-off", HANDOFF_PREFIXES, contact)
+        if desk is not None:
+            buttons.prefix("coordination", COORDINATION_PREFIXES, lambda inp, data: desk.button(
+                _key(inp.user), data, private=inp.private))
+        return buttons
+
     def _button(self, inp: Input) -> list[Reply]:
-        data = inp.button or ""
-        if data == ASK:
-            return [Reply(self.content.message("ask"), buttons=self._menu_buttons(),
-                          kind="menu")]
-        if data == DIAGNOSTIC:
-            if self.interview is not None:
-                return self.interview.start(_key(inp.user))
-            return [self.answer(self.content.entries[DIAGNOSTIC_ENTRY])]
-        if self.interview is not None and is_interview_button(data):
-            return self.interview.button(_key(inp.user), data)
-        if self.advisers is not None and is_adviser_button(data):
-            return self.advisers.button(_key(inp.user), data)
-        if data == COORDINATION:
-            if self.handoff is not None:
-                return self.handoff.start(_key(inp.user), private=inp.private)
-            return [self.answer(self.content.entries[COORDINATION_ENTRY])]
-        if self.handoff is not None and is_handoff_button(data):
-            return self.handoff.button(_key(inp.user), data, username=inp.username)
-        if self.coordinations is not None and is_coordination_button(data):
-            return self.coordinations.button(_key(inp.user), data, private=inp.private)
-        if data.startswith(FEEDBACK_REASON):
-            return self._feedback_reason(inp, data[len(FEEDBACK_REASON):])
-        if data.startswith(FEEDBACK):
-            return self._feedback(inp, data[len(FEEDBACK):])
-        if data == THEMES:
-            return [self.themes()]
-        if data == THEMES_BACK:
-            return [replace(self.themes(), replaces=True)]
-        if data == GLOSSARY:
-            return [self.glossary()]
-        if data == HELP:
-            return [self.help()]
-        if data == NONE_OF_THESE:
-            return [self._fallback()]
-        if data.startswith(THEME) and self.content.theme(data[len(THEME):]):
-            return [replace(self.theme(data[len(THEME):]), replaces=True)]
-        if data.startswith(ENTRY) and data[len(ENTRY):] in self.content.entries:
-            return [self.answer(self.content.entries[data[len(ENTRY):]])]
+        replies = self.buttons.handle(inp, inp.button or "")
+        return self._unknown_button() if replies is None else replies
+
+    def _unknown_button(self) -> list[Reply]:
+        """A button from an older version, or forged: said so, with a way on."""
         return [Reply(self.content.message("unknown_button"), kind="error",
                       buttons=((Button(self.content.message("btn_themes"), THEMES),),))]
 
-    def _feedback(self, inp: Input, value: str) -> list[Reply]:
-        """👍 / 👎 on an answer: counted per entry, without saying who gave it."""
-        verdict, _, entry_id = value.partition(":")
+    def _theme_button(self, inp: Input, data: str) -> list[Reply]:
+        theme_id = data[len(THEME):]
+        if self.content.theme(theme_id) is None:
+            return self._unknown_button()
+        return [replace(self.theme(theme_id), replaces=True)]
+
+    def _entry_button(self, inp: Input, data: str) -> list[Reply]:
+        entry = self.content.entries.get(data[len(ENTRY):])
+        if entry is None:
+            return self._unknown_button()
+        return [self.answer(entry)]
+
+    def _feedback(self, inp: Input, data: str) -> list[Reply]:
+        """👍 / 👎 on an answer: counted per entry, without saying who gave it; then, after a
+        👎, what was wrong."""
+        if data.startswith(FEEDBACK_REASON):
+            return self._feedback_reason(inp, data[len(FEEDBACK_REASON):])
+        verdict, _, entry_id = data[len(FEEDBACK):].partition(":")
         if verdict not in ("+", "-") or entry_id not in self.content.entries:
             return [Reply(self.content.message("unknown_button"), kind="error")]
         if self.record:

@@ -41,9 +41,6 @@ MAX_FIELD = 200
 
 
 
-def is_handoff_button(data: str) -> bool:
-    return data in EXACT or data.startswith(PREFIXES)
-
 
 def valid_phone(text: str) -> str | None:
     """A French number as ``06 12 34 56 78`` (also from +33 / 0033 forms), or an

@@ -31,9 +31,6 @@ PREFIXES = (TAKE, CLOSE, SHOW, NO_NOTE)
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud, typed by hand
 
 
-def is_coordination_button(data: str) -> bool:
-    return data.startswith(PREFIXES)
-
 
 def chat_key(user_key: str) -> str:
     """The chat a message came from: a group's members share their group's link."""

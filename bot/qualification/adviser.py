@@ -25,9 +25,6 @@ MAX_NOTE = 1000
 
 
 
-def is_adviser_button(data: str) -> bool:
-    return data in EXACT or data.startswith(OPEN_SESSION)
-
 
 class AdviserDesk:
     """The adviser's menu and what they type in adviser mode."""

@@ -62,9 +62,6 @@ SESSION_STATUS = {"active": "en cours", "paused": "en pause", "done": "terminé"
                   "abandoned": "abandonné"}
 
 
-def is_interview_button(data: str) -> bool:
-    return data in EXACT or data.startswith(PREFIXES)
-
 
 @dataclass
 class Session:
