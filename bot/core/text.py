@@ -98,7 +98,11 @@ class Normalizer:
                     self._words[words[0]] = concept
                 elif words:
                     self._phrases[tuple(stem(w) for w in words)] = concept
-        self._longest = max((len(p) for p in self._phrases), default=1)
+        # The longest phrase starting with each stem: most words start none, and are passed
+        # over at once.
+        self._longest: dict[str, int] = {}
+        for phrase in self._phrases:
+            self._longest[phrase[0]] = max(self._longest.get(phrase[0], 0), len(phrase))
         self._concepts_set = frozenset(synonyms or ())
         # One message is normalised by small talk, the off-topic check and the matcher: once
         # (a small cache: it serves the message being handled, not later ones).
@@ -130,7 +134,7 @@ class Normalizer:
         out: list[str] = []
         i = 0
         while i < len(words):
-            for n in range(min(self._longest, len(words) - i), 1, -1):
+            for n in range(min(self._longest.get(stems[i], 0), len(words) - i), 1, -1):
                 concept = self._phrases.get(tuple(stems[i : i + n]))
                 if concept is not None:
                     out.append(concept)
