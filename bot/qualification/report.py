@@ -15,6 +15,7 @@ import io
 import math
 import re
 import textwrap
+import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
@@ -94,85 +95,128 @@ def draw_radar_png(objectives: Sequence[ObjectiveScore], project: str = "", day:
     polygon joins the others. The project's name and the date (ISO) head the picture, which
     may travel alone. The same input gives the same bytes (no timestamp in the PNG metadata).
 
+    What does not change from one founder to the next (axes, rings, labels, legend) is drawn
+    once per set of objectives and kept as a picture (:class:`_RadarTemplate`); each chart
+    then draws only its title, polygon and scores over it.
+
     Raises ``ValueError`` with fewer than three objectives (no polygon to draw).
     """
     if len(objectives) < 3:
         raise ValueError("Un graphique radar demande au moins trois objectifs.")
+    key = tuple((o.label, o.general, o.examined) for o in objectives)
+    with _DRAWING:  # matplotlib's figures are not shared safely between threads
+        return _radar_template(key).draw(objectives, project, day)
 
-    import matplotlib
 
-    matplotlib.use("Agg")
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Patch
-    from matplotlib.projections.polar import PolarAxes
+_DRAWING = threading.Lock()
+_PNG_COMPRESSION = 1  # zlib level: fastest; the palette already makes the file small
 
-    colours = _general_colours(objective.general for objective in objectives)
-    count = len(objectives)
-    angles = [2 * math.pi * i / count for i in range(count)]
-    scores = [min(100, max(0, int(objective.score))) for objective in objectives]
-    examined = [(angle, score) for angle, score, objective in zip(angles, scores, objectives,
-                                                                  strict=True)
-                if objective.examined]
 
-    fig = Figure(figsize=(_FIGSIZE, _FIGSIZE), dpi=_DPI, facecolor="white")
-    FigureCanvasAgg(fig)
-    try:
-        project = _printable(project, _font_cmap(_font_files()["B"])).strip()
-        heading = f"Profil de « {project} »" if project else "Profil du projet"
-        fig.suptitle(_ellipsis(heading, 40), fontsize=28, fontweight="bold", y=0.975)
-        subtitle = "notés de 0 à 100, un cercle tous les 25"
-        fig.text(0.5, 0.91, f"{subtitle} · {french_date(day)}" if day else subtitle,
-                 ha="center", fontsize=_SMALL_PT, color="#444444")
+@lru_cache(maxsize=4)
+def _radar_template(key: tuple[tuple[str, str, bool], ...]) -> _RadarTemplate:
+    return _RadarTemplate(key)
+
+
+class _RadarTemplate:
+    """The parts of the radar common to every chart of a set of objectives, drawn once."""
+
+    def __init__(self, key: tuple[tuple[str, str, bool], ...]) -> None:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        from matplotlib.patches import Patch
+        from matplotlib.projections.polar import PolarAxes
+
+        self.colours = _general_colours(general for _, general, _ in key)
+        count = len(key)
+        self.angles = [2 * math.pi * i / count for i in range(count)]
+        fig = Figure(figsize=(_FIGSIZE, _FIGSIZE), dpi=_DPI, facecolor="white")
+        self.canvas = FigureCanvasAgg(fig)
+        self.fig = fig
         ax = cast(PolarAxes, fig.add_axes((0.3, 0.29, 0.4, 0.4), projection="polar"))
         ax.set_theta_offset(math.pi / 2)
         ax.set_theta_direction(-1)
         ax.set_ylim(0, 100)
-        ax.set_xticks(angles)
+        ax.set_autoscale_on(False)
+        ax.set_xticks(self.angles)
         ax.set_xticklabels([])
         ax.set_yticks([25, 50, 75, 100])
         ax.set_yticklabels([])  # the rings are said in the subtitle: no number under a score
         ax.grid(color=_GRID_COLOUR, linewidth=1.0)
         ax.spines["polar"].set_color(_GRID_COLOUR)
-
-        if len(examined) >= 3:
-            closed = [*examined, examined[0]]
-            ax.fill([a for a, _ in closed], [s for _, s in closed], color=_POLYGON_COLOUR,
-                    alpha=0.25, zorder=2)
-            ax.plot([a for a, _ in closed], [s for _, s in closed], color=_POLYGON_COLOUR,
-                    linewidth=3, zorder=3)
-
-        for angle, score, objective in zip(angles, scores, objectives, strict=True):
-            colour = colours[objective.general] if objective.examined else _UNEXAMINED_COLOUR
-            label = _wrap(objective.label)
-            if objective.examined:
-                ax.plot([angle], [score], marker="o", markersize=10, color=colour,
-                        markeredgecolor="white", markeredgewidth=1.5, zorder=4)
-                ax.text(angle, _score_radius(score), str(score), fontsize=_SCORE_PT,
-                        fontweight="bold", color=colour, ha="center", va="center", zorder=5,
-                        bbox={"boxstyle": "round,pad=0.15", "facecolor": "white",
-                              "edgecolor": "none", "alpha": 0.85})
-            else:
-                label += "\n(non examiné)"
-            ax.text(angle, 114, label, fontsize=_LABEL_PT, color=colour,
+        self.ax = ax
+        for angle, (label, general, examined) in zip(self.angles, key, strict=True):
+            colour = self.colours[general] if examined else _UNEXAMINED_COLOUR
+            text = _wrap(label) + ("" if examined else "\n(non examiné)")
+            ax.text(angle, 114, text, fontsize=_LABEL_PT, color=colour,
                     fontweight="bold", ha=_horizontal_alignment(angle),
                     va=_vertical_alignment(angle), multialignment="center",
                     linespacing=1.15, clip_on=False)
-        if not examined:
+        if not any(examined for _, _, examined in key):
             ax.text(0, 0, "non examiné", fontsize=_LABEL_PT, color=_UNEXAMINED_COLOUR,
                     ha="center", va="center", zorder=5)
-
         fig.legend(
             handles=[Patch(facecolor=colour, edgecolor=colour, label=general)
-                     for general, colour in colours.items()],
+                     for general, colour in self.colours.items()],
             loc="lower center", bbox_to_anchor=(0.5, 0.01), ncol=1, frameon=False,
             fontsize=_SMALL_PT, title="Objectifs généraux", title_fontsize=_SMALL_PT,
             handlelength=1.2, handleheight=1.2,
         )
+        self.canvas.draw()
+        self.background = self.canvas.copy_from_bbox(fig.bbox)
 
-        return png_bytes(fig, _DPI)
-    finally:
-        fig.clear()
+    def draw(self, objectives: Sequence[ObjectiveScore], project: str, day: str) -> bytes:
+        """This founder's chart: the kept picture, then the title, polygon and scores."""
+        from PIL import Image
+
+        fig, ax = self.fig, self.ax
+        self.canvas.restore_region(self.background)
+        project = _printable(project, _font_cmap(_font_files()["B"])).strip()
+        heading = f"Profil de « {project} »" if project else "Profil du projet"
+        subtitle = "notés de 0 à 100, un cercle tous les 25"
+        shown: list[Any] = [
+            fig.text(0.5, 0.975, _ellipsis(heading, 40), fontsize=28, fontweight="bold",
+                     ha="center", va="top"),
+            fig.text(0.5, 0.91, f"{subtitle} · {french_date(day)}" if day else subtitle,
+                     ha="center", fontsize=_SMALL_PT, color="#444444"),
+        ]
+        scores = [min(100, max(0, int(objective.score))) for objective in objectives]
+        examined = [(angle, score) for angle, score, objective
+                    in zip(self.angles, scores, objectives, strict=True) if objective.examined]
+        if len(examined) >= 3:
+            closed = [*examined, examined[0]]
+            shown += ax.fill([a for a, _ in closed], [s for _, s in closed],
+                             color=_POLYGON_COLOUR, alpha=0.25, zorder=2)
+            shown += ax.plot([a for a, _ in closed], [s for _, s in closed],
+                             color=_POLYGON_COLOUR, linewidth=3, zorder=3)
+        for angle, score, objective in zip(self.angles, scores, objectives, strict=True):
+            if not objective.examined:
+                continue
+            colour = self.colours[objective.general]
+            shown += ax.plot([angle], [score], marker="o", markersize=10, color=colour,
+                             markeredgecolor="white", markeredgewidth=1.5, zorder=4)
+            shown.append(ax.text(angle, _score_radius(score), str(score), fontsize=_SCORE_PT,
+                                 fontweight="bold", color=colour, ha="center", va="center",
+                                 zorder=5, bbox={"boxstyle": "round,pad=0.15",
+                                                 "facecolor": "white", "edgecolor": "none",
+                                                 "alpha": 0.85}))
+        try:
+            for artist in shown:
+                fig.draw_artist(artist)
+            width, height = self.canvas.get_width_height()
+            image = Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(),
+                                     "raw", "RGBA", 0, 1).convert("RGB")
+            # A few flat colours and their anti-aliasing: 256 colours keep the picture, and
+            # the file is a third of the size, encoded twice as fast.
+            palette = image.quantize(colors=256, method=Image.Quantize.FASTOCTREE)
+            buffer = io.BytesIO()
+            palette.save(buffer, format="PNG", compress_level=_PNG_COMPRESSION)
+            return buffer.getvalue()
+        finally:
+            for artist in shown:
+                artist.remove()
 
 
 def _ellipsis(text: str, width: int) -> str:
