@@ -31,7 +31,7 @@ from bot.ops.config import Config
 from bot.qualification.adviser import EXACT as ADVISER_EXACT
 from bot.qualification.adviser import OPEN_SESSION, AdviserDesk
 from bot.qualification.interview import EXACT as INTERVIEW_EXACT
-from bot.qualification.interview import FINISH, RESUME_PAYLOAD, Interview
+from bot.qualification.interview import FINISH, RESUME_PAYLOAD, Interview, Render
 from bot.qualification.interview import PREFIXES as INTERVIEW_PREFIXES
 from bot.storage.db import Store
 
@@ -142,13 +142,15 @@ class Conversation:
                                        lambda question: self._text(replace(inp, text=question)))
         return self._text(inp)
 
-    def prepare(self, inp: Input) -> None:
+    def prepare(self, inp: Input, render: Render | None = None) -> None:
         """The part of a slow input that needs neither the core's state nor its lock: the
-        chart a result or a lead will carry (a quarter of a second) is drawn ahead, so that
-        :meth:`handle` then takes milliseconds. Channels call it from a worker thread while
-        other users are served; it does nothing for other inputs."""
+        chart and report a result or a lead will carry (half a second) are made ahead, by
+        ``render`` if given (another process), so that :meth:`handle` then takes
+        milliseconds. Channels call it from a worker thread while other users are served; it
+        does nothing for other inputs."""
         if self.interview is not None and inp.button in SLOW_BUTTONS:
-            self.interview.draw_ahead(_key(inp.user), finished=inp.button == HANDOFF_SEND)
+            self.interview.draw_ahead(_key(inp.user), finished=inp.button == HANDOFF_SEND,
+                                      render=render)
 
     def defer_embedding(self) -> None:
         """From now on, a question whose vector is not computed yet raises

@@ -61,6 +61,9 @@ RESUME_PAYLOAD = "reprise-"  # /start reprise-<token>
 SESSION_STATUS = {"active": "en cours", "paused": "en pause", "done": "terminé",
                   "abandoned": "abandonné"}
 
+# Makes a result's chart and report (PNG, PDF), possibly in another process.
+Render = Callable[[Result], tuple[bytes, bytes]]
+
 
 
 @dataclass
@@ -531,19 +534,21 @@ class Interview:
         return Reply("\n".join(lines), buttons=tuple(rows), kind="question")
 
 
-    def draw_ahead(self, user_key: str, *, finished: bool) -> None:
+    def draw_ahead(self, user_key: str, *, finished: bool,
+                   render: Render | None = None) -> None:
         """Draw the chart and write the report of the user's questionnaire in progress (or
         latest finished one) from a read-only snapshot, so that :meth:`result_files` finds
         them ready. Touches no state: meant to run in another thread, outside the core's
-        lock, while the core serves other users."""
-        from bot.qualification.report import cached_report_pdf, radar_png
+        lock, while the core serves other users. ``render`` makes the two files elsewhere
+        (another process, which does not hold this one's GIL for half a second)."""
+        from bot.qualification.report import keep_result_files, result_files
 
         row = self.store.session_snapshot(user_key, finished=finished)
         if row is None:
             return
         session = Session.from_row(row)
         result = self._evaluate(session, with_notes=session.driven_by_adviser)
-        cached_report_pdf(result, radar_png(result.objectives, result.project, result.date))
+        keep_result_files(result, *(render or result_files)(result))
 
     def _evaluate(self, session: Session, *, with_notes: bool = False) -> Result:
         """The session's result, with what the report prints around it: project name and

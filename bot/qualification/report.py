@@ -17,6 +17,7 @@ import re
 import textwrap
 import threading
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -74,14 +75,43 @@ _STATUS_WORD = {MET: "rempli", PARTIAL: "en partie", MISSING: "manquant",
 
 def radar_png(objectives: Sequence[ObjectiveScore], project: str = "", day: str = "") -> bytes:
     """The radar chart of :func:`draw_radar_png`. The latest charts are kept: a founder who
-    asks to be put in touch right after their result sends the chart they have just seen,
-    which took a quarter of a second to draw."""
-    return _cached_radar_png(tuple(objectives), project, day)
+    asks to be put in touch right after their result sends the chart they have just seen."""
+    key = (tuple(objectives), project, day)
+    with _KEPT_LOCK:
+        found = _CHARTS.get(key)
+    if found is None:
+        found = draw_radar_png(*key)
+        _keep(_CHARTS, key, found)
+    return found
 
 
-@lru_cache(maxsize=32)
-def _cached_radar_png(objectives: tuple[ObjectiveScore, ...], project: str, day: str) -> bytes:
-    return draw_radar_png(objectives, project, day)
+def result_files(result: Result) -> tuple[bytes, bytes]:
+    """The chart and the report of ``result``, drawn and written here: what
+    :func:`keep_result_files` keeps when another process made them."""
+    chart = draw_radar_png(result.objectives, result.project, result.date)
+    return chart, report_pdf(result, chart)
+
+
+def keep_result_files(result: Result, chart: bytes, report: bytes) -> None:
+    """Keep files made elsewhere (a drawing process) for :func:`radar_png` and
+    :func:`cached_report_pdf` to find."""
+    _keep(_CHARTS, (tuple(result.objectives), result.project, result.date), chart)
+    _keep(_REPORTS, (result, chart), report)
+
+
+_CHARTS: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+_REPORTS: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+_KEPT = 32  # of each: the results of the last minutes
+_KEPT_LOCK = threading.Lock()
+
+
+def _keep(kept: OrderedDict[tuple[Any, ...], bytes], key: tuple[Any, ...], value: bytes
+          ) -> None:
+    with _KEPT_LOCK:
+        kept[key] = value
+        kept.move_to_end(key)
+        while len(kept) > _KEPT:
+            kept.popitem(last=False)
 
 
 def draw_radar_png(objectives: Sequence[ObjectiveScore], project: str = "", day: str = ""
@@ -294,12 +324,13 @@ _BODY_PT = 9.5
 def cached_report_pdf(result: Result, chart_png: bytes | None = None) -> bytes:
     """:func:`report_pdf`, kept for the latest results: writing it takes about half a second,
     so it is written ahead, outside the core's lock (see ``Interview.draw_ahead``)."""
-    return _cached_report_pdf(result, chart_png)
-
-
-@lru_cache(maxsize=16)
-def _cached_report_pdf(result: Result, chart_png: bytes | None) -> bytes:
-    return report_pdf(result, chart_png)
+    key = (result, chart_png)
+    with _KEPT_LOCK:
+        found = _REPORTS.get(key)
+    if found is None:
+        found = report_pdf(result, chart_png)
+        _keep(_REPORTS, key, found)
+    return found
 
 
 def report_pdf(result: Result, chart_png: bytes | None = None) -> bytes:

@@ -13,8 +13,10 @@ import contextlib
 import hashlib
 import html
 import logging
+import multiprocessing
 from collections.abc import Awaitable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from functools import lru_cache
 from typing import Any
 
@@ -55,6 +57,8 @@ from bot.handoff import outbox
 from bot.handoff.coordination import CLOSE, TAKE
 from bot.handoff.outbox import Outbox
 from bot.ops.config import Config
+from bot.qualification.report import result_files
+from bot.qualification.results import Result
 
 logger = logging.getLogger(__name__)
 
@@ -238,9 +242,14 @@ class TelegramChannel:
         # The core is synchronous (matching, SQLite): it runs in one worker thread so that the
         # event loop keeps polling and sending while it works.
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ptce-core")
-        # Charts are drawn apart (Conversation.prepare), so that the core's thread never
-        # waits behind a drawing while it holds the core lock.
+        # Charts and reports are made apart (Conversation.prepare), so that the core's
+        # thread never waits behind a drawing while it holds the core lock: a thread waits
+        # for a drawing process, which holds no lock of this one (matplotlib and fpdf2 are
+        # Python: drawn here, they would hold the GIL half a second per result, and every
+        # chat would wait). Started at the first result, spawned clean (no copy of this
+        # process's threads).
         self._artist = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ptce-chart")
+        self._drawer: ProcessPoolExecutor | None = None
         self._drawing = 0  # charts being drawn apart, or waiting for the drawing thread
         # Questions' sentence vectors (40 ms and more each) are computed apart as well, in C
         # code that releases the GIL: the event loop and the core go on meanwhile.
@@ -326,8 +335,24 @@ class TelegramChannel:
                 await self._outbox_task
             self._outbox_task = None
 
+    def _render(self, result: Result) -> tuple[bytes, bytes]:
+        """A result's chart and report, made by the drawing process (from the artist
+        thread); made here if that process cannot run."""
+        if self._drawer is None:
+            self._drawer = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        try:
+            return self._drawer.submit(result_files, result).result()
+        except (BrokenProcessPool, OSError) as exc:
+            logger.warning("Processus de dessin indisponible (%s) : dessin sur place.",
+                           type(exc).__name__)
+            self._drawer = None
+            return result_files(result)
+
     async def _post_shutdown(self, application: Application) -> None:
         self._artist.shutdown(wait=True)
+        if self._drawer is not None:
+            self._drawer.shutdown(wait=True, cancel_futures=True)
         self._embedder.shutdown(wait=True)
         self._worker.shutdown(wait=True)
 
@@ -486,7 +511,8 @@ class TelegramChannel:
             # others slow down, and no result waits behind a long queue of drawings.
             self._drawing += 1
             try:
-                await loop.run_in_executor(self._artist, self.conversation.prepare, inp)
+                await loop.run_in_executor(self._artist, self.conversation.prepare, inp,
+                                           self._render)
             except Exception as exc:  # the core draws it itself below
                 logger.warning("Préparation du graphique impossible : %s", type(exc).__name__)
             finally:
