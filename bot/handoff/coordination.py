@@ -141,8 +141,9 @@ class CoordinationDesk:
             buttons.append((Button(self.m["btn_take"], f"{TAKE}{lead['id']}"),))
         if lead["status"] in lead_store.OPEN_STATUSES:
             buttons.append((Button(self.m["btn_close"], f"{CLOSE}{lead['id']}"),))
-        text = outbox.lead_text(lead, outbox.LEAD)
-        text += f"\n\nStatut : {lead_store.status_label(lead['status'])}"
+        text = outbox.lead_text(lead, outbox.LEAD, self.m)
+        text += "\n\n" + self.m["coord_lead_status"].format(
+            status=lead_store.status_label(lead["status"]))
         if lead["status_note"]:
             text += f" — {lead['status_note']}"
         return [Reply(text, kind="info", buttons=tuple(buttons),

@@ -15,8 +15,8 @@ import json
 import logging
 import smtplib
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -140,7 +140,9 @@ class Outbox:
     telegram: TelegramSender | None = None
     lock: asyncio.Lock | None = None
     first_retry: float = FIRST_RETRY  # seconds before the first retry; doubles each time
-    fallback_notice: str = ""  # told to a founder whose lead went to the fallback after failures
+    # The questionnaire's messages: the wording of what coordinations receive (``lead_*``)
+    # and of what a founder is told when their lead went to the fallback.
+    messages: Mapping[str, str] = field(default_factory=dict)
 
     async def run_once(self) -> int:
         """Queue due reminders, then try every due delivery once; returns how many were
@@ -216,7 +218,7 @@ class Outbox:
 
     async def _send(self, delivery: dict[str, Any], lead: dict[str, Any]) -> None:
         kind, target, purpose = delivery["kind"], delivery["target"], delivery["purpose"]
-        text = delivery["text"] or lead_text(lead, purpose)
+        text = delivery["text"] or lead_text(lead, purpose, self.messages)
         if kind == TELEGRAM:
             if self.telegram is None:
                 raise RuntimeError("canal Telegram indisponible")
@@ -224,7 +226,8 @@ class Outbox:
         elif kind == EMAIL:
             if self.config.smtp is None:
                 raise RuntimeError("aucun serveur SMTP configuré")
-            message = email_message(self.config.smtp, target, lead, purpose, text)
+            message = email_message(self.config.smtp, target, lead, purpose, text,
+                                    self.messages)
             await asyncio.to_thread(send_email, self.config.smtp, message)
         elif kind == WEBHOOK:
             async with httpx.AsyncClient(timeout=15) as client:
@@ -268,8 +271,9 @@ class Outbox:
         """A lead handed to the fallback after failures: its founder is told who has it, on
         Telegram."""
         lead = get_lead(self.store, lead_id) or {}
-        if lead.get("chat_id") and self.fallback_notice:
-            enqueue_notice(self.store, lead["id"], lead["chat_id"], self.fallback_notice.format(
+        notice = self.messages.get("handoff_fallback_notice", "")
+        if lead.get("chat_id") and notice:
+            enqueue_notice(self.store, lead["id"], lead["chat_id"], notice.format(
                 number=lead["id"], coordination=lead.get("coordination", ""),
                 fallback=self.config.fallback_name))
 
@@ -289,11 +293,11 @@ def send_email(smtp: SmtpConfig, message: EmailMessage) -> None:
 
 
 def email_message(smtp: SmtpConfig, to: str, lead: dict[str, Any], purpose: str,
-                  text: str) -> EmailMessage:
+                  text: str, m: Mapping[str, str]) -> EmailMessage:
     message = EmailMessage()
     message["From"] = smtp.sender
     message["To"] = to
-    message["Subject"] = email_subject(lead, purpose)
+    message["Subject"] = email_subject(lead, purpose, m)
     message.set_content(typeset(text))
     if purpose == LEAD and lead.get("report"):
         maintype, subtype = report_mime(lead).split("/")
@@ -311,44 +315,38 @@ def report_mime(lead: dict[str, Any]) -> str:
         else "application/pdf"
 
 
-def email_subject(lead: dict[str, Any], purpose: str) -> str:
-    prefix = {LEAD: "Nouvelle demande", REMINDER: "Rappel : demande en attente",
-              WITHDRAWAL: "Retrait d'une demande"}.get(purpose, "Assistant PTCE")
-    return f"[Assistant PTCE] {prefix} n° {lead.get('id', '?')} — {lead.get('region', '')}"
+def email_subject(lead: dict[str, Any], purpose: str, m: Mapping[str, str]) -> str:
+    """The subject of the e-mail a coordination receives (wording: ``lead_subject_*``)."""
+    return m[f"lead_subject_{purpose}"].format(number=lead.get("id", "?"),
+                                               region=lead.get("region", ""))
 
 
-def lead_text(lead: dict[str, Any], purpose: str) -> str:
-    """The plain-text message a coordination receives about a lead."""
+def lead_text(lead: dict[str, Any], purpose: str, m: Mapping[str, str]) -> str:
+    """The plain-text message a coordination receives about a lead (wording: ``lead_*`` in
+    the questionnaire's messages)."""
+    number = lead.get("id")
     if purpose == WITHDRAWAL:
-        return (f"La demande n° {lead.get('id')} a été retirée par la personne qui l'avait "
-                "faite : ses données ont été effacées. Merci de supprimer aussi les copies que "
-                "vous en avez gardées.")
+        return m["lead_withdrawn"].format(number=number)
     contact = lead.get("contact") or {}
-    lines = []
-    if purpose == REMINDER:
-        lines += [f"Rappel : la demande n° {lead.get('id')} attend toujours une prise en "
-                  "charge.", ""]
-    lines += [
-        f"Demande n° {lead.get('id')} — {french_date(lead.get('created', ''))}",
-        f"Région : {lead.get('region', '')} — département : {lead.get('department', '')}",
-        f"Destinataire : {lead.get('coordination', '')}",
-        f"Projet : {lead.get('project') or '(sans nom)'}",
-        "",
-        f"Contact : {contact.get('name', '')} — {contact.get('structure', '')}",
-        f"E-mail : {contact.get('email') or '—'} ; téléphone : {contact.get('phone') or '—'}",
-        f"Canal préféré : {contact.get('preferred', '')}"
-        + (f" ; sur Telegram : {contact['telegram']}" if contact.get("telegram") else ""),
-        "",
-        *([f"Message : {contact['message']}", ""] if contact.get("message") else []),
+    telegram = contact.get("telegram")
+    parts = [
+        m["lead_fallback"] if lead.get("flagged") else "",
+        m["lead_reminder"].format(number=number) if purpose == REMINDER else "",
+        m["lead_body"].format(
+            number=number, date=french_date(lead.get("created", "")),
+            region=lead.get("region", ""), department=lead.get("department", ""),
+            coordination=lead.get("coordination", ""),
+            project=lead.get("project") or m["lead_no_project"],
+            name=contact.get("name", ""), structure=contact.get("structure", ""),
+            email=contact.get("email") or "—", phone=contact.get("phone") or "—",
+            preferred=contact.get("preferred", ""),
+            telegram=m["lead_telegram"].format(telegram=telegram) if telegram else ""),
+        m["lead_message"].format(message=contact["message"]) if contact.get("message") else "",
         lead.get("summary") or "",
-        "",
-        f"Consentement donné le {french_datetime(lead.get('consent_at', ''))} "
-        f"(texte {lead.get('consent_version', '')}).",
+        m["lead_consent"].format(date=french_datetime(lead.get("consent_at", "")),
+                                 version=lead.get("consent_version", "")),
     ]
-    if lead.get("flagged"):
-        lines.insert(0, "⚠ Demande reçue par le canal de repli : la coordination de la région "
-                        "n'a pas pu être jointe.\n")
-    return "\n".join(lines).strip()
+    return "\n\n".join(part for part in parts if part).strip()
 
 
 def webhook_payload(lead: dict[str, Any], purpose: str) -> dict[str, Any]:

@@ -227,6 +227,9 @@ _OBJECTIVE_KEYS = {"id", "label", "general", "strength", "next_step", "criterion
                    "next_step_unless"}
 _RULE_KEYS = {"id", "text", "when"}
 REQUIRED_DIALOG_MESSAGES = (
+    "lead_subject_lead", "lead_subject_reminder", "lead_subject_withdrawal",
+    "lead_subject_notice", "lead_withdrawn", "lead_reminder", "lead_fallback", "lead_body",
+    "lead_no_project", "lead_telegram", "lead_message", "lead_consent", "coord_lead_status",
     "start", "resume_offer", "paused", "resumed", "why_none", "invalid_choice",
     "invalid_number", "invalid_text", "invalid_department", "outside_region",
     "handoff_outside_region", "confirm_department",

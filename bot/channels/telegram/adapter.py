@@ -308,16 +308,16 @@ class TelegramChannel:
             # Resume links an adviser hands to a founder open this bot.
             conversation.interview.link_base = f"https://t.me/{application.bot.username}?start="
         dialog = conversation.content.dialog
-        notice = dialog.messages["handoff_fallback_notice"] if dialog is not None else ""
+        messages = dialog.messages if dialog is not None else {}
         if self.outbox is not None:
             self.outbox.config = conversation.config
             self.outbox.directory = conversation.content.directory
-            self.outbox.fallback_notice = notice
+            self.outbox.messages = messages
         elif conversation.handoff is not None:
             self.outbox = Outbox(conversation.store, conversation.config,
                                  conversation.content.directory,
                                  telegram=lambda *a: self._deliver(application, *a),
-                                 lock=self._core_lock, fallback_notice=notice)
+                                 lock=self._core_lock, messages=messages)
             self._outbox_task = asyncio.create_task(
                 self.outbox.run_forever(self.settings.outbox_interval))
 
