@@ -541,14 +541,14 @@ class Interview:
         them ready. Touches no state: meant to run in another thread, outside the core's
         lock, while the core serves other users. ``render`` makes the two files elsewhere
         (another process, which does not hold this one's GIL for half a second)."""
-        from bot.qualification.report import keep_result_files, result_files
+        from bot.qualification.report import draw_result_files, keep_result_files
 
         row = self.store.session_snapshot(user_key, finished=finished)
         if row is None:
             return
         session = Session.from_row(row)
         result = self._evaluate(session, with_notes=session.driven_by_adviser)
-        keep_result_files(result, *(render or result_files)(result))
+        keep_result_files(result, *(render or draw_result_files)(result))
 
     def _evaluate(self, session: Session, *, with_notes: bool = False) -> Result:
         """The session's result, with what the report prints around it: project name and

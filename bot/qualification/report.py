@@ -85,7 +85,7 @@ def radar_png(objectives: Sequence[ObjectiveScore], project: str = "", day: str 
     return found
 
 
-def result_files(result: Result) -> tuple[bytes, bytes]:
+def draw_result_files(result: Result) -> tuple[bytes, bytes]:
     """The chart and the report of ``result``, drawn and written here: what
     :func:`keep_result_files` keeps when another process made them."""
     chart = draw_radar_png(result.objectives, result.project, result.date)

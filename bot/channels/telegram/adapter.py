@@ -57,7 +57,7 @@ from bot.handoff import outbox
 from bot.handoff.coordination import CLOSE, TAKE
 from bot.handoff.outbox import Outbox
 from bot.ops.config import Config
-from bot.qualification.report import result_files
+from bot.qualification.report import draw_result_files
 from bot.qualification.results import Result
 
 logger = logging.getLogger(__name__)
@@ -68,7 +68,6 @@ CHANNEL = "telegram"
 COORDINATION_COMMANDS = ("coordination", "leads", "lead", "export", "stats")
 MAX_TOAST = 200  # characters of a callback query answer
 ACTIVE_CHATS = 16  # chats served at once (see PerChatUpdateProcessor)
-MAX_DRAWING_APART = 2  # charts drawn outside the core lock at once (see TelegramChannel._core)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)  # answers cite sources: no link cards
 
 _NOT_MODIFIED = "message is not modified"
@@ -250,7 +249,6 @@ class TelegramChannel:
         # process's threads).
         self._artist = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ptce-chart")
         self._drawer: ProcessPoolExecutor | None = None
-        self._drawing = 0  # charts being drawn apart, or waiting for the drawing thread
         # Questions' sentence vectors (40 ms and more each) are computed apart as well, in C
         # code that releases the GIL: the event loop and the core go on meanwhile.
         self._embedder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ptce-embed")
@@ -342,12 +340,12 @@ class TelegramChannel:
             self._drawer = ProcessPoolExecutor(
                 max_workers=1, mp_context=multiprocessing.get_context("spawn"))
         try:
-            return self._drawer.submit(result_files, result).result()
+            return self._drawer.submit(draw_result_files, result).result()
         except (BrokenProcessPool, OSError) as exc:
             logger.warning("Processus de dessin indisponible (%s) : dessin sur place.",
                            type(exc).__name__)
             self._drawer = None
-            return result_files(result)
+            return draw_result_files(result)
 
     async def _post_shutdown(self, application: Application) -> None:
         self._artist.shutdown(wait=True)
@@ -505,18 +503,14 @@ class TelegramChannel:
             await loop.run_in_executor(self._embedder, self.conversation.embed, texts)
         if chat is not None:
             await _quietly(context.bot.send_chat_action(chat.id, ChatAction.TYPING))
-        if self._drawing < MAX_DRAWING_APART:
-            # The chart, drawn while the core serves the others. Past a few at once (many
-            # results in the same minute), the core draws them itself under its lock: the
-            # others slow down, and no result waits behind a long queue of drawings.
-            self._drawing += 1
-            try:
-                await loop.run_in_executor(self._artist, self.conversation.prepare, inp,
-                                           self._render)
-            except Exception as exc:  # the core draws it itself below
-                logger.warning("Préparation du graphique impossible : %s", type(exc).__name__)
-            finally:
-                self._drawing -= 1
+        # The chart and report, made by the drawing process while the core serves the
+        # others; many results in the same minute queue there, and never under the core lock
+        # (drawn in this process, each would stop every chat for half a second).
+        try:
+            await loop.run_in_executor(self._artist, self.conversation.prepare, inp,
+                                       self._render)
+        except Exception as exc:  # the core draws it itself below
+            logger.warning("Préparation du graphique impossible : %s", type(exc).__name__)
         async with self._core_lock:
             return await loop.run_in_executor(self._worker, self._handle, update, inp)
 
