@@ -13,6 +13,10 @@ from typing import Any
 import pytest
 
 from bot.core.conversation import Conversation
+from bot.core.messages import Input
+from bot.handoff.consent import SEND as HANDOFF_SEND
+from bot.qualification.interview import FINISH
+from bot.qualification.report import draw_result_files
 from bot.qualification.rules import evaluate
 from bot.storage.db import Store
 from tests.support.documents import pdf_text
@@ -45,6 +49,24 @@ def test_a_long_standing_grouping_is_a_ptce_with_chart_and_report(founder):
     report = pdf_text(document.data)
     assert "Pôle Sud Archer" in report and "Drôme (26)" in report
     assert founder.conversation.content.dialog.version in report
+
+
+def test_a_lead_sent_after_the_result_carries_the_files_already_made(founder):
+    """The chart and report the founder received travel with their lead: nothing is drawn
+    again (half a second at the drawing process, behind every other founder's result)."""
+    drawn: list[str] = []
+
+    def render(result):
+        drawn.append(result.project)
+        return draw_result_files(result)
+
+    founder.start()
+    founder.answer({**POLE_SUD_ARCHER, "project_name": "Pôle des Baronnies"})
+    founder.conversation.prepare(Input(founder.user, button=FINISH), render)
+    assert drawn == ["Pôle des Baronnies"]  # the result's files, made ahead
+    founder.result()
+    founder.conversation.prepare(Input(founder.user, button=HANDOFF_SEND), render)
+    assert drawn == ["Pôle des Baronnies"]  # the lead's: the same, not made again
 
 
 def test_an_emerging_project_is_in_the_making_with_its_missing_criteria(founder):

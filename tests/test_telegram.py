@@ -7,15 +7,19 @@ refuses what Telegram refuses).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import yaml
+from telegram import Chat, Message, Update
+from telegram.constants import ChatType
 
-from bot.channels.telegram.adapter import TelegramChannel, split_message
+from bot.channels.telegram.adapter import PerChatUpdateProcessor, TelegramChannel, split_message
 from bot.channels.telegram.settings import Settings
 from bot.content import load as content_module
 from bot.content.model import MENU_COMMANDS, Content
@@ -86,6 +90,46 @@ async def test_a_burst_from_one_user_does_not_hold_up_another(bot):
     assert len([s for s in before_marc if s.chat_id == LEA.id]) < 5
     burst = await bot.fake.replies(LEA.id, count=40)
     assert all(s.text.startswith("Qu'est-ce qu'un PTCE ?") for s in burst)
+
+
+def _update(update_id: int, user: FakeUser) -> Update:
+    chat = Chat(user.id, ChatType.PRIVATE)
+    return Update(update_id, message=Message(update_id, datetime.now(UTC), chat, text="…"))
+
+
+async def test_a_chat_waiting_for_its_chart_gives_its_place_to_another():
+    """With every place taken by founders whose results wait at the drawing process, the
+    others are still served; the waiting founder's own next message still waits for hers."""
+    processor = PerChatUpdateProcessor(active=1)
+    drawn = asyncio.Event()
+    served: list[str] = []
+
+    async def result() -> None:
+        async with processor.aside():
+            await drawn.wait()
+        served.append("Léa's result")
+
+    async def then(name: str) -> None:
+        served.append(name)
+        drawn.set()
+
+    marc = FakeUser(1003, "Marc")
+    lea_result = asyncio.create_task(processor.do_process_update(_update(1, LEA), result()))
+    lea_next = asyncio.create_task(processor.do_process_update(_update(2, LEA), then("Léa")))
+    await asyncio.sleep(0.01)
+    await asyncio.wait_for(processor.do_process_update(_update(3, marc), then("Marc")), 2)
+    await asyncio.wait_for(asyncio.gather(lea_result, lea_next), 2)
+    assert served == ["Marc", "Léa's result", "Léa"]
+    async with processor.aside():  # outside an update: gives no place it does not hold
+        served.clear()
+    drawn.clear()
+    waiting = asyncio.create_task(processor.do_process_update(_update(4, LEA), drawn.wait()))
+    other = asyncio.create_task(processor.do_process_update(_update(5, marc), then("Marc")))
+    await asyncio.sleep(0.05)
+    assert served == []  # still one place: Marc waits for Léa's update to end
+    drawn.set()
+    await asyncio.wait_for(asyncio.gather(waiting, other), 2)
+    assert served == ["Marc"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -399,9 +443,12 @@ async def test_the_questionnaire_sends_its_verdict_chart_and_report(bot):
     assert recap.text.startswith("📋 Récapitulatif")
     assert "→ <Léa & Co>" in recap.text
     verdict, advice, photo, document = await bot.press(LEA, "✅ Voir le résultat", count=4)
-    assert (LEA.id, "typing") in bot.fake.chat_actions  # drawing the chart takes a moment
     assert verdict.text.startswith("🧭 Pas (encore) un PTCE en l'état")
     assert advice.text.startswith("Éligible aux appels de l'État")
+    # The verdict came at once; the chart and report followed, announced and shown coming.
+    assert advice.text.endswith("Votre graphique et votre rapport PDF arrivent dans un "
+                                "instant.")
+    assert (LEA.id, "upload_photo") in bot.fake.chat_actions
     assert photo.method == "sendPhoto" and photo.file_bytes.startswith(b"\x89PNG")
     assert document.method == "sendDocument" and document.file_name.endswith(".pdf")
     assert "<Léa & Co>" in pdf_text(document.file_bytes)

@@ -168,9 +168,31 @@ class Conversation:
 
     def is_slow(self, inp: Input) -> bool:
         """Whether answering ``inp`` draws a chart and writes a report (a few hundred
-        milliseconds): channels then run it apart and show that they are working."""
+        milliseconds): channels then run it apart and show that they are working. Not a
+        result once drawing is deferred: its verdict comes at once, its files follow."""
         data = inp.button or ""
+        if data == FINISH and self.interview is not None and self.interview.files_later:
+            return False
         return data in SLOW_BUTTONS or data.startswith(OPEN_SESSION)
+
+    def defer_drawing(self) -> None:
+        """From now on, a result whose chart and report are not made yet is shown without
+        them, its last reply marked ``files_to_follow``: the channel has them made
+        elsewhere (:meth:`draw_latest`), then sends :meth:`latest_files`. With many founders
+        finishing together, a verdict no longer waits for the others' charts."""
+        if self.interview is not None:
+            self.interview.files_later = True
+
+    def draw_latest(self, user: User, render: Render | None = None) -> None:
+        """Make the chart and report of the user's latest result (``render``: in another
+        process), so that :meth:`latest_files` finds them; any thread, no lock needed."""
+        if self.interview is not None:
+            self.interview.draw_ahead(_key(user), finished=True, render=render)
+
+    def latest_files(self, user: User) -> list[Reply]:
+        """The chart and report of the user's latest result, as one reply (under the core's
+        lock, like :meth:`handle`)."""
+        return self.interview.latest_files(_key(user)) if self.interview is not None else []
 
     # ----------------------------------------------------------------------------------------
     # Commands and buttons

@@ -236,6 +236,7 @@ REQUIRED_DIALOG_MESSAGES = (
     "too_many_failures", "recap", "stale", "finished", "restart", "faq_then_resume",
     "multi_hint", "no_session", "result_criteria", "result_stage", "result_eligibility",
     "result_strengths", "result_next_steps", "result_chart_caption", "result_report_caption",
+    "result_files_coming",
     "first_question", "unexamined", "unconfirmed", "stopped_next_step", "hint_partial",
     "hint_missing", "hint_unexamined", "maturity_unexamined", "eligibility_yes",
     "eligibility_no", "eligibility_check", "eligibility_definition", "eligibility_unexamined",

@@ -131,6 +131,9 @@ class Interview:
         self.link_base = "/start "
         self.m = dialog.messages
         self.total = logic.longest_path(dialog)  # "question 5 sur <total>", fixed
+        # A result's chart and report follow its verdict when they are not made yet (the
+        # Telegram channel: made by another process, while the verdict is read).
+        self.files_later = False
 
     # ----------------------------------------------------------------------------------------
     # Entry points
@@ -194,7 +197,8 @@ class Interview:
         if data == FINISH:
             if session.current != RECAP:
                 return self._stale(session)
-            return self._result_replies(session, with_notes=session.driven_by_adviser)
+            return self._result_replies(session, with_notes=session.driven_by_adviser,
+                                        files_later=self.files_later)
         if data == LINK and session.driven_by_adviser:
             return [self._link(session)]
         if data == NOTE and session.driven_by_adviser:
@@ -541,14 +545,19 @@ class Interview:
         them ready. Touches no state: meant to run in another thread, outside the core's
         lock, while the core serves other users. ``render`` makes the two files elsewhere
         (another process, which does not hold this one's GIL for half a second)."""
-        from bot.qualification.report import draw_result_files, keep_result_files
+        from bot.qualification.report import (
+            draw_result_files,
+            keep_result_files,
+            kept_result_files,
+        )
 
         row = self.store.session_snapshot(user_key, finished=finished)
         if row is None:
             return
         session = Session.from_row(row)
         result = self._evaluate(session, with_notes=session.driven_by_adviser)
-        keep_result_files(result, *(render or draw_result_files)(result))
+        if not kept_result_files(result):
+            keep_result_files(result, *(render or draw_result_files)(result))
 
     def _evaluate(self, session: Session, *, with_notes: bool = False) -> Result:
         """The session's result, with what the report prints around it: project name and
@@ -583,14 +592,36 @@ class Interview:
             report_filename,
         )
 
+        result = self._finished(session, with_notes=with_notes)
+        chart = radar_png(result.objectives, result.project, result.date)
+        report = cached_report_pdf(result, chart)
+        return result, chart, report, report_filename(result)
+
+    def latest_files(self, user_key: str) -> list[Reply]:
+        """The chart and report of the user's latest result, as one reply (what follows a
+        verdict shown first); nothing when there is no finished questionnaire."""
+        row = self.store.session_snapshot(user_key, finished=True)
+        if row is None:
+            return []
+        session = Session.from_row(row)
+        result, chart, report, name = self.result_files(
+            session, with_notes=session.driven_by_adviser)
+        return [Reply("", kind="result", attachments=self._files(result, chart, report, name))]
+
+    def _finished(self, session: Session, *, with_notes: bool) -> Result:
+        """The session's result; the session marked done with its verdict."""
         result = self._evaluate(session, with_notes=with_notes)
         if session.status != "done" or session.verdict != result.verdict:
             session.status, session.verdict = "done", result.verdict
             session.region = result.region
             self._save(session)
-        chart = radar_png(result.objectives, result.project, result.date)
-        report = cached_report_pdf(result, chart)
-        return result, chart, report, report_filename(result)
+        return result
+
+    def _files(self, result: Result, chart: bytes, report: bytes, name: str
+               ) -> tuple[Attachment, ...]:
+        return (Attachment("photo", chart_filename(result), chart,
+                           self.m["result_chart_caption"]),
+                Attachment("document", name, report, self.m["result_report_caption"]))
 
     def summary_text(self, result: Result) -> str:
         """The verdict and criteria in a few lines, for a coordination."""
@@ -599,22 +630,26 @@ class Interview:
         lines.append(f"{self.m['result_eligibility']} : {result.eligibility_text}")
         return "\n".join(lines)
 
-    def _result_replies(self, session: Session, *, with_notes: bool) -> list[Reply]:
-        """The verdict, advice, chart and report; an adviser's notes only for the adviser."""
-        result, chart, report, name = self.result_files(session, with_notes=with_notes)
+    def _result_replies(self, session: Session, *, with_notes: bool,
+                        files_later: bool = False) -> list[Reply]:
+        """The verdict, advice, chart and report; an adviser's notes only for the adviser.
+        ``files_later``: files not made yet follow (:meth:`latest_files`, which finds the
+        user's latest finished questionnaire: this one)."""
+        from bot.qualification.report import kept_result_files
+
         buttons: list[tuple[Button, ...]] = []
         if self.contact_button is not None and not session.driven_by_adviser:
             buttons.append((self.contact_button,))
         buttons.append((Button(self.m["btn_restart"], RESTART),))
-        return [
-            Reply(self._verdict_text(result), kind="result"),
-            Reply(self._advice_text(result), kind="result", buttons=tuple(buttons),
-                  attachments=(
-                      Attachment("photo", chart_filename(result), chart,
-                                 self.m["result_chart_caption"]),
-                      Attachment("document", name, report,
-                                 self.m["result_report_caption"]))),
-        ]
+        result = self._finished(session, with_notes=with_notes)
+        verdict = Reply(self._verdict_text(result), kind="result")
+        advice = self._advice_text(result)
+        if files_later and not kept_result_files(result):
+            return [verdict, Reply(f"{advice}\n\n{self.m['result_files_coming']}",
+                                   kind="result", buttons=tuple(buttons), files_to_follow=True)]
+        result, chart, report, name = self.result_files(session, with_notes=with_notes)
+        return [verdict, Reply(advice, kind="result", buttons=tuple(buttons),
+                               attachments=self._files(result, chart, report, name))]
 
     def _verdict_text(self, result: Result) -> str:
         lines = [f"🧭 {result.verdict_label}", "", result.verdict_text, "",

@@ -92,6 +92,14 @@ def draw_result_files(result: Result) -> tuple[bytes, bytes]:
     return chart, report_pdf(result, chart)
 
 
+def kept_result_files(result: Result) -> bool:
+    """Whether the chart and the report of ``result`` are kept already (a lead sent right
+    after its result carries the files the founder has just received)."""
+    with _KEPT_LOCK:
+        chart = _CHARTS.get((tuple(result.objectives), result.project, result.date))
+        return chart is not None and (result, chart) in _REPORTS
+
+
 def keep_result_files(result: Result, chart: bytes, report: bytes) -> None:
     """Keep files made elsewhere (a drawing process) for :func:`radar_png` and
     :func:`cached_report_pdf` to find."""

@@ -22,6 +22,9 @@ bot tells users to do: ``/reprendre`` (the step in progress is asked again), or 
 question again.
 
 With ``crashes``, the bot process is killed with SIGKILL at random moments and restarted.
+With ``one_at_a_time``, the founders take turns instead, and the bot's CPU time for each action
+is recorded by stage (``Figures.cpu``; ``benchmarks/steps.py``): alone, everything the bot and
+its drawing process compute between an action and its last reply belongs to that action.
 
 Afterwards the database and the deliveries are checked (:meth:`Crowd.check`): every founder
 has one finished questionnaire holding exactly their answers, one lead with their contact
@@ -52,7 +55,7 @@ from bot.content import load as content_module
 from bot.ops.bench import load_items
 from tests.support.fake_telegram import TOKEN, FakeTelegram, FakeUser, Sent, free_port
 from tests.support.founders import EMERGING, ESS_CORE_COMPANIES_IN_TALKS, POLE_SUD_ARCHER
-from tests.support.processes import COMMAND
+from tests.support.processes import COMMAND, children, cpu_seconds
 
 DEV_SET = Path(__file__).parent.parent / "data" / "faq_dev.yaml"
 FIRST_FOUNDER = 500_001
@@ -171,6 +174,7 @@ class Plan:
 @dataclass
 class Figures:
     latencies: list[float] = field(default_factory=list)  # action → first reply, seconds
+    stage_latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     actions: int = 0
     timeouts: int = 0  # waits that ran out of patience (the founder then recovers)
     recoveries: Counter[str] = field(default_factory=Counter)
@@ -178,6 +182,10 @@ class Figures:
     questions_answered: int = 0  # FAQ questions that got their reply
     resume_times: list[float] = field(default_factory=list)  # first reply after a restart
     failures: list[str] = field(default_factory=list)  # founders who could not finish
+    # One at a time: CPU seconds of each action, by stage (start, faq, step, result, handoff),
+    # of the bot process and of its drawing process.
+    cpu: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    drawing_cpu: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
 
 
 class Founder:
@@ -191,6 +199,7 @@ class Founder:
         self.log = self.fake.by_chat[self.chat]
         self.m = crowd.messages
         self.figures = crowd.figures
+        self.stage = "start"  # what the next actions are part of, for the CPU figures
 
     # Acting and waiting
 
@@ -202,6 +211,7 @@ class Founder:
         if self.crowd.think:  # reading the reply, finding the answer
             await asyncio.sleep(self.crowd.rng.expovariate(1 / self.crowd.think))
         seen = len(self.log)
+        cpu = self.crowd.cpu() if self.crowd.one_at_a_time else None
         start = time.monotonic()
         deadline = start + patience
         push()
@@ -212,8 +222,11 @@ class Founder:
             if new and not timed:
                 timed = True
                 self.figures.latencies.append(new[0].at - start)
+                self.figures.stage_latencies[self.stage].append(new[0].at - start)
                 self.crowd.note_reply(new[0].at)
             if done(new):
+                if cpu is not None:
+                    await self.crowd.record_cpu(self.stage, cpu)
                 return True
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not await self.fake.wait_chat(self.chat, len(self.log),
@@ -242,9 +255,12 @@ class Founder:
     async def run(self) -> None:
         try:
             await self._until(self.type("/start"), _any, "start")
+            self.stage = "faq"
             for question in self.plan.questions:
                 await self._faq(question)
+            self.stage = "step"
             await self._questionnaire()
+            self.stage = "handoff"
             await self._handoff()
         except Exception as exc:  # recorded, so that one founder never hides the others
             self.figures.failures.append(f"{self.chat}: {type(exc).__name__}: {exc}")
@@ -296,9 +312,11 @@ class Founder:
             assert message is not None
             current = _question_of(message)
             if current == "recap":
+                self.stage = "result"
                 if await self.act(self.press(message, "df"), _has_report,
                                   patience=self.crowd.patience * 4):
                     return
+                self.stage = "step"
                 if not await self._resume_questionnaire(started=True):
                     return  # finished: the verdict was lost with the crash, not the result
                 continue
@@ -434,7 +452,7 @@ class Crowd:
 
     def __init__(self, workdir: Path, users: int, *, questions: int = 2, crashes: int = 0,
                  seed: int = 20261126, patience: float | None = None,
-                 max_tries: int = 8, think: float = 0.0) -> None:
+                 max_tries: int = 8, think: float = 0.0, one_at_a_time: bool = False) -> None:
         self.workdir = workdir
         self.users = users
         self.crashes = crashes
@@ -449,6 +467,7 @@ class Crowd:
         # stress test: everyone acts the instant the reply arrives, so that latency measures
         # the queue at full capacity (closed loop: latency ≈ founders ÷ throughput).
         self.think = think
+        self.one_at_a_time = one_at_a_time
         self.fake = FakeTelegram()
         self.crm = Crm()
         self.figures = Figures()
@@ -526,10 +545,13 @@ class Crowd:
             await self.bot.start()
             await self._ready(self.bot.starts[-1])
             self.started = time.monotonic()
-            founders = [asyncio.create_task(Founder(self, plan).run()) for plan in self.plans]
             chaos = asyncio.create_task(self._chaos())
             memory = asyncio.create_task(self._watch_memory())
-            await asyncio.gather(*founders)
+            if self.one_at_a_time:
+                for plan in self.plans:
+                    await Founder(self, plan).run()
+            else:
+                await asyncio.gather(*(Founder(self, plan).run() for plan in self.plans))
             self.finished = time.monotonic()
             chaos.cancel()
             await self._delivered()
@@ -541,6 +563,21 @@ class Crowd:
                 await self.bot.process.wait()
             await runner.cleanup()
             await self.fake.stop()
+
+    def cpu(self) -> tuple[float, float]:
+        """CPU seconds used so far by the bot process and by its children (drawing)."""
+        assert self.bot is not None and self.bot.process is not None
+        pid = self.bot.process.pid
+        return cpu_seconds(pid), sum(cpu_seconds(child) for child in children(pid))
+
+    async def record_cpu(self, stage: str, before: tuple[float, float]) -> None:
+        """Note the CPU an action took (one founder at a time), once the bot has settled: the
+        last reply's acknowledgement and the update's bookkeeping come after it."""
+        await asyncio.sleep(0.05)
+        bot, drawing = self.cpu()
+        self.figures.cpu[stage].append(bot - before[0])
+        if drawing > before[1]:
+            self.figures.drawing_cpu[stage].append(drawing - before[1])
 
     async def _ready(self, since: float, timeout: float = 60.0) -> float:
         """Seconds until the freshly started bot asks for updates."""
@@ -685,6 +722,10 @@ class Crowd:
             "latency_ms": {f"p{q}": round(percentile(f.latencies, q / 100) * 1000, 1)
                            for q in (50, 95, 99)},
             "latency_max_ms": round(max(f.latencies, default=0) * 1000, 1),
+            "latency_ms_by_stage": {
+                stage: f"{len(values)} actions, p50 / p95 / p99 " + " / ".join(
+                    f"{percentile(values, q) * 1000:.0f}" for q in (0.5, 0.95, 0.99))
+                for stage, values in f.stage_latencies.items()},
             "timeouts": f.timeouts, "recoveries": dict(f.recoveries),
             "peak_rss_mb": round((self.bot.peak_rss_kb if self.bot else 0) / 1024, 1),
             "bot_cpu_ms_per_action": round(self.bot.total_cpu / f.actions * 1000, 2)

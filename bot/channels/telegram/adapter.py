@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import hashlib
 import html
 import logging
 import multiprocessing
-from collections.abc import Awaitable, Iterable, Sequence
+import threading
+from collections.abc import AsyncIterator, Awaitable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import lru_cache
@@ -195,31 +197,57 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
     At most ``active`` chats are served at once; the others wait their turn without holding
     a place (a user who sends ten messages in a row does not block ten places). Each one
-    served keeps an HTTP request to Telegram in flight: beyond a few dozen, httpcore spends
-    more time walking its connections than sending."""
+    served keeps an HTTP request to Telegram in flight: beyond a few dozen, the HTTP client
+    spends more time walking its connections than sending. A chat that waits for something
+    slow done elsewhere (its chart and report, its question's vector) gives its place back
+    meanwhile (:meth:`aside`): with 200 founders finishing together, the results queued at
+    the drawing process held all the places, and every other chat waited 6 to 10 seconds."""
 
     def __init__(self, max_concurrent_updates: int = 256, active: int = ACTIVE_CHATS) -> None:
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
         self._active = asyncio.Semaphore(active)
+        self._holding: contextvars.ContextVar[bool] = contextvars.ContextVar(
+            "holding", default=False)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
             async with self._active:
-                await coroutine
+                await self._served(coroutine)
             return
         lock, users = self._locks.get(chat.id, (asyncio.Lock(), 0))
         self._locks[chat.id] = (lock, users + 1)
         try:
             async with lock, self._active:
-                await coroutine
+                await self._served(coroutine)
         finally:
             lock, users = self._locks[chat.id]
             if users <= 1:
                 del self._locks[chat.id]
             else:
                 self._locks[chat.id] = (lock, users - 1)
+
+    async def _served(self, coroutine: Awaitable[Any]) -> None:
+        token = self._holding.set(True)  # seen by aside(), in this update's task only
+        try:
+            await coroutine
+        finally:
+            self._holding.reset(token)
+
+    @contextlib.asynccontextmanager
+    async def aside(self) -> AsyncIterator[None]:
+        """Within an update this processor serves: give its place to another chat for the
+        time of the block (the chat itself stays locked: its next update still waits), take
+        a place again after. Elsewhere: nothing."""
+        if not self._holding.get():
+            yield
+            return
+        self._active.release()
+        try:
+            yield
+        finally:
+            await self._active.acquire()
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -247,13 +275,17 @@ class TelegramChannel:
         # Python: drawn here, they would hold the GIL half a second per result, and every
         # chat would wait). Started at the first result, spawned clean (no copy of this
         # process's threads).
-        self._artist = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ptce-chart")
+        # Several threads, each waiting for the one drawing process (which makes one result
+        # at a time): a lead whose files are made already never queues behind other results.
+        self._artist = ThreadPoolExecutor(max_workers=8, thread_name_prefix="ptce-chart")
         self._drawer: ProcessPoolExecutor | None = None
+        self._drawer_lock = threading.Lock()
         # Questions' sentence vectors (40 ms and more each) are computed apart as well, in C
         # code that releases the GIL: the event loop and the core go on meanwhile.
         self._embedder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ptce-embed")
-        conversation.defer_embedding()
+        _defer_slow_work(conversation)
         self._core_lock = asyncio.Lock()
+        self._processor = PerChatUpdateProcessor()
         self._application: Application | None = None  # once it runs
         self.outbox: Outbox | None = None  # delivers leads, once the application runs
         self._outbox_task: asyncio.Task[None] | None = None
@@ -261,7 +293,7 @@ class TelegramChannel:
     def build(self) -> Application:
         """The PTB application, handlers registered, ready to run."""
         builder = (ApplicationBuilder().token(self.settings.token)
-                   .concurrent_updates(PerChatUpdateProcessor())
+                   .concurrent_updates(self._processor)
                    .rate_limiter(AIORateLimiter(
                        overall_max_rate=self.settings.rate, overall_time_period=1 if
                        self.settings.rate else 0, max_retries=self.settings.max_retries))
@@ -336,15 +368,19 @@ class TelegramChannel:
     def _render(self, result: Result) -> tuple[bytes, bytes]:
         """A result's chart and report, made by the drawing process (from the artist
         thread); made here if that process cannot run."""
-        if self._drawer is None:
-            self._drawer = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        with self._drawer_lock:
+            if self._drawer is None:
+                self._drawer = ProcessPoolExecutor(
+                    max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            drawer = self._drawer
         try:
-            return self._drawer.submit(draw_result_files, result).result()
+            return drawer.submit(draw_result_files, result).result()
         except (BrokenProcessPool, OSError) as exc:
             logger.warning("Processus de dessin indisponible (%s) : dessin sur place.",
                            type(exc).__name__)
-            self._drawer = None
+            with self._drawer_lock:
+                if self._drawer is drawer:
+                    self._drawer = None
             return draw_result_files(result)
 
     async def _post_shutdown(self, application: Application) -> None:
@@ -363,7 +399,7 @@ class TelegramChannel:
             loop = asyncio.get_running_loop()
             new = await loop.run_in_executor(self._worker, lambda: Conversation(
                 content, old.store, record=old.record, config=config))
-            new.defer_embedding()
+            _defer_slow_work(new)
             self.conversation = new
             if self._application is not None:
                 self._attach(new)
@@ -500,15 +536,17 @@ class TelegramChannel:
                     if attempt == 2:  # evicted twice meanwhile (a flood): computed here
                         self.conversation.embed(texts)
                         return self._handle(update, inp)
-            await loop.run_in_executor(self._embedder, self.conversation.embed, texts)
+            async with self._processor.aside():
+                await loop.run_in_executor(self._embedder, self.conversation.embed, texts)
         if chat is not None:
             await _quietly(context.bot.send_chat_action(chat.id, ChatAction.TYPING))
         # The chart and report, made by the drawing process while the core serves the
         # others; many results in the same minute queue there, and never under the core lock
         # (drawn in this process, each would stop every chat for half a second).
         try:
-            await loop.run_in_executor(self._artist, self.conversation.prepare, inp,
-                                       self._render)
+            async with self._processor.aside():
+                await loop.run_in_executor(self._artist, self.conversation.prepare, inp,
+                                           self._render)
         except Exception as exc:  # the core draws it itself below
             logger.warning("Préparation du graphique impossible : %s", type(exc).__name__)
         async with self._core_lock:
@@ -537,6 +575,14 @@ class TelegramChannel:
             return
         try:
             for reply in replies:
+                if reply.files_to_follow:
+                    context.application.create_task(
+                        self._files_later(context, chat.id, self._user(update)),
+                        update=update, name="files-later")
+                if not (reply.text or reply.title):  # files alone
+                    for attachment in reply.attachments:
+                        await self._send_file(context, chat.id, attachment)
+                    continue
                 chunks = split_message(to_html(reply))
                 if reply.force_reply and chat.type != ChatType.PRIVATE and update.effective_user:
                     # Selective: the reply field opens for the member who pressed, named.
@@ -567,6 +613,28 @@ class TelegramChannel:
                         _pseudonym(chat.id))
             async with self._core_lock:
                 self.conversation.store.mark_inactive(CHANNEL, str(chat.id))
+
+    async def _files_later(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int,
+                           user: User) -> None:
+        """A verdict shown first: its chart and report, made by the drawing process (with
+        every other result of the minute), then sent. Holds no place of the update
+        processor meanwhile; the chat's next messages are served as usual."""
+        loop = asyncio.get_running_loop()
+        await _quietly(context.bot.send_chat_action(chat_id, ChatAction.UPLOAD_PHOTO))
+        try:
+            await loop.run_in_executor(self._artist, self.conversation.draw_latest, user,
+                                       self._render)
+        except Exception as exc:  # the core draws them itself below
+            logger.warning("Préparation du graphique impossible : %s", type(exc).__name__)
+        async with self._core_lock:
+            replies = await loop.run_in_executor(self._worker, self.conversation.latest_files,
+                                                 user)
+        try:
+            for reply in replies:
+                for attachment in reply.attachments:
+                    await self._send_file(context, chat_id, attachment)
+        except Forbidden:
+            logger.info("Utilisateur %s injoignable (bot bloqué).", _pseudonym(chat_id))
 
     async def _send_html(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str,
                          markup: InlineKeyboardMarkup | ForceReply | None) -> None:
@@ -621,6 +689,13 @@ class TelegramChannel:
         if chat is None or chat.type == ChatType.PRIVATE or sender is None:
             return User(CHANNEL, str(chat.id if chat else sender.id if sender else 0))
         return User(CHANNEL, f"{chat.id}:{sender.id}")
+
+
+def _defer_slow_work(conversation: Conversation) -> None:
+    """What the core must not do under its lock on Telegram: a question's vector is
+    computed apart, a result's files are made apart and follow its verdict."""
+    conversation.defer_embedding()
+    conversation.defer_drawing()
 
 
 def _addressed_text(message: Message, username: str, bot_id: int) -> str | None:
