@@ -17,7 +17,7 @@ import logging
 import multiprocessing
 import threading
 from collections.abc import AsyncIterator, Awaitable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import lru_cache
 from typing import Any
@@ -279,6 +279,7 @@ class TelegramChannel:
         # at a time): a lead whose files are made already never queues behind other results.
         self._artist = ThreadPoolExecutor(max_workers=8, thread_name_prefix="ptce-chart")
         self._drawer: ProcessPoolExecutor | None = None
+        self._drawing: dict[Result, Future[tuple[bytes, bytes]]] = {}  # results being drawn
         self._drawer_lock = threading.Lock()
         # Questions' sentence vectors (40 ms and more each) are computed apart as well, in C
         # code that releases the GIL: the event loop and the core go on meanwhile.
@@ -366,15 +367,20 @@ class TelegramChannel:
             self._outbox_task = None
 
     def _render(self, result: Result) -> tuple[bytes, bytes]:
-        """A result's chart and report, made by the drawing process (from the artist
-        thread); made here if that process cannot run."""
+        """A result's chart and report, made by the drawing process (from an artist
+        thread); made here if that process cannot run. A result already queued there (a
+        lead sent before its result's files were made) waits for that same drawing."""
         with self._drawer_lock:
             if self._drawer is None:
                 self._drawer = ProcessPoolExecutor(
                     max_workers=1, mp_context=multiprocessing.get_context("spawn"))
             drawer = self._drawer
+            future = self._drawing.get(result)
+            if future is None:
+                future = self._drawing[result] = drawer.submit(draw_result_files, result)
+                future.add_done_callback(lambda _: self._drawing.pop(result, None))
         try:
-            return drawer.submit(draw_result_files, result).result()
+            return future.result()
         except (BrokenProcessPool, OSError) as exc:
             logger.warning("Processus de dessin indisponible (%s) : dessin sur place.",
                            type(exc).__name__)
