@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 import struct
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import pytest
 
+from bot.channels.telegram.drawing import Drawings
 from bot.qualification.report import (
     chart_filename,
     draw_radar_png,
@@ -265,3 +267,31 @@ def test_a_project_without_a_usable_name_gets_a_generic_file_name(result):
     assert report_filename(replace(result, project="")) == "rapport-ptce-projet-2026-11-26.pdf"
     assert report_filename(replace(result, project="../../Œuvre/∞")) == \
         "rapport-ptce-oeuvre-2026-11-26.pdf"
+
+
+def test_the_drawing_process_serves_a_waiting_lead_before_the_files_in_turn(result):
+    """Four founders' verdicts are shown and their files queue at the drawing process; a
+    lead, whose receipt waits on its files, is drawn right after the drawing in progress.
+    A result asked for twice is drawn once, for both."""
+    drawings = Drawings()
+    finished: list[str] = []
+
+    def draw(project: str, urgent: bool = False) -> tuple[bytes, bytes]:
+        files = drawings.draw(replace(result, project=project), urgent=urgent)
+        finished.append(project)
+        return files
+
+    try:
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            first = pool.submit(draw, "Premier")
+            in_turn = [pool.submit(draw, name) for name in ("Deux", "Trois", "Quatre")]
+            time.sleep(0.3)  # "Premier" is being drawn, the three others wait
+            lead = pool.submit(draw, "Quatre", True)  # already queued: moves up
+            chart, report = lead.result(timeout=120)
+            for future in (first, *in_turn):
+                future.result(timeout=120)
+    finally:
+        drawings.close()
+    assert finished[:3] == ["Premier", "Quatre", "Quatre"]
+    assert sorted(finished[3:]) == ["Deux", "Trois"]
+    assert chart.startswith(b"\x89PNG") and "Quatre" in pdf_text(report)

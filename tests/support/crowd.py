@@ -90,6 +90,7 @@ class BotProcess:
         self.log = log
         self.process: asyncio.subprocess.Process | None = None
         self.peak_rss_kb = 0  # highest VmHWM seen over every life of the process
+        self.children_rss_kb = 0  # highest total VmHWM of its children (the drawing process)
         self.cpu_seconds = 0.0  # CPU time of the lives that ended
         self._cpu_now = 0.0  # CPU time of the current life, last sampled
         self.starts: list[float] = []
@@ -113,9 +114,14 @@ class BotProcess:
         ticks = os.sysconf("SC_CLK_TCK")
         fields = stat.rsplit(")", 1)[1].split()
         self._cpu_now = (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
-        for line in status.splitlines():
-            if line.startswith("VmHWM:"):
-                self.peak_rss_kb = max(self.peak_rss_kb, int(line.split()[1]))
+        self.peak_rss_kb = max(self.peak_rss_kb, _peak_kb(status))
+        total = 0
+        for child in children(self.process.pid):
+            try:
+                total += _peak_kb(Path(f"/proc/{child}/status").read_text())
+            except OSError:
+                continue
+        self.children_rss_kb = max(self.children_rss_kb, total)
 
     @property
     def total_cpu(self) -> float:
@@ -135,6 +141,14 @@ class BotProcess:
         self.sample_memory()
         self.process.send_signal(signal.SIGTERM)
         return await asyncio.wait_for(self.process.wait(), 30)
+
+
+def _peak_kb(status: str) -> int:
+    """VmHWM (peak resident memory, in kB) from a /proc/PID/status text."""
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
 
 
 # --------------------------------------------------------------------------------------------
@@ -728,6 +742,8 @@ class Crowd:
                 for stage, values in f.stage_latencies.items()},
             "timeouts": f.timeouts, "recoveries": dict(f.recoveries),
             "peak_rss_mb": round((self.bot.peak_rss_kb if self.bot else 0) / 1024, 1),
+            "drawing_process_peak_rss_mb": round(
+                (self.bot.children_rss_kb if self.bot else 0) / 1024, 1),
             "bot_cpu_ms_per_action": round(self.bot.total_cpu / f.actions * 1000, 2)
             if self.bot and f.actions else None,
             "ready_s": [round(t, 2) for t in self.ready_times],

@@ -14,11 +14,8 @@ import contextvars
 import hashlib
 import html
 import logging
-import multiprocessing
-import threading
 from collections.abc import AsyncIterator, Awaitable, Iterable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import Any
 
@@ -50,6 +47,7 @@ from telegram.ext import (
 )
 
 from bot.answers.semantic import EmbeddingNeeded
+from bot.channels.telegram.drawing import Drawings
 from bot.channels.telegram.settings import Settings
 from bot.content.model import MENU_COMMANDS, Content
 from bot.core.conversation import FEEDBACK, Conversation
@@ -59,7 +57,6 @@ from bot.handoff import outbox
 from bot.handoff.coordination import CLOSE, TAKE
 from bot.handoff.outbox import Outbox
 from bot.ops.config import Config
-from bot.qualification.report import draw_result_files
 from bot.qualification.results import Result
 
 logger = logging.getLogger(__name__)
@@ -278,9 +275,7 @@ class TelegramChannel:
         # Several threads, each waiting for the one drawing process (which makes one result
         # at a time): a lead whose files are made already never queues behind other results.
         self._artist = ThreadPoolExecutor(max_workers=8, thread_name_prefix="ptce-chart")
-        self._drawer: ProcessPoolExecutor | None = None
-        self._drawing: dict[Result, Future[tuple[bytes, bytes]]] = {}  # results being drawn
-        self._drawer_lock = threading.Lock()
+        self._drawings = Drawings()
         # Questions' sentence vectors (40 ms and more each) are computed apart as well, in C
         # code that releases the GIL: the event loop and the core go on meanwhile.
         self._embedder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ptce-embed")
@@ -367,32 +362,17 @@ class TelegramChannel:
             self._outbox_task = None
 
     def _render(self, result: Result) -> tuple[bytes, bytes]:
-        """A result's chart and report, made by the drawing process (from an artist
-        thread); made here if that process cannot run. A result already queued there (a
-        lead sent before its result's files were made) waits for that same drawing."""
-        with self._drawer_lock:
-            if self._drawer is None:
-                self._drawer = ProcessPoolExecutor(
-                    max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-            drawer = self._drawer
-            future = self._drawing.get(result)
-            if future is None:
-                future = self._drawing[result] = drawer.submit(draw_result_files, result)
-                future.add_done_callback(lambda _: self._drawing.pop(result, None))
-        try:
-            return future.result()
-        except (BrokenProcessPool, OSError) as exc:
-            logger.warning("Processus de dessin indisponible (%s) : dessin sur place.",
-                           type(exc).__name__)
-            with self._drawer_lock:
-                if self._drawer is drawer:
-                    self._drawer = None
-            return draw_result_files(result)
+        """The files that follow a verdict: made by the drawing process, in turn."""
+        return self._drawings.draw(result)
+
+    def _render_now(self, result: Result) -> tuple[bytes, bytes]:
+        """Files someone waits on (a lead's): made by the drawing process before the
+        others."""
+        return self._drawings.draw(result, urgent=True)
 
     async def _post_shutdown(self, application: Application) -> None:
+        self._drawings.close()
         self._artist.shutdown(wait=True)
-        if self._drawer is not None:
-            self._drawer.shutdown(wait=True, cancel_futures=True)
         self._embedder.shutdown(wait=True)
         self._worker.shutdown(wait=True)
 
@@ -552,7 +532,7 @@ class TelegramChannel:
         try:
             async with self._processor.aside():
                 await loop.run_in_executor(self._artist, self.conversation.prepare, inp,
-                                           self._render)
+                                           self._render_now)
         except Exception as exc:  # the core draws it itself below
             logger.warning("Préparation du graphique impossible : %s", type(exc).__name__)
         async with self._core_lock:
