@@ -272,9 +272,13 @@ class TelegramChannel:
         # Python: drawn here, they would hold the GIL half a second per result, and every
         # chat would wait). Started at the first result, spawned clean (no copy of this
         # process's threads).
-        # Several threads, each waiting for the one drawing process (which makes one result
-        # at a time): a lead whose files are made already never queues behind other results.
+        # Files someone waits on (a lead's): several threads, each waiting for the one
+        # drawing process; a lead whose files are made already is not kept waiting at all.
         self._artist = ThreadPoolExecutor(max_workers=8, thread_name_prefix="ptce-chart")
+        # The files that follow verdicts are asked for one at a time, by one thread: many
+        # verdicts in the same minute queue here, and a lead's files asked meanwhile (by an
+        # artist thread) wait only for the drawing in progress (drawing.py).
+        self._follower = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ptce-files")
         self._drawings = Drawings()
         # Questions' sentence vectors (40 ms and more each) are computed apart as well, in C
         # code that releases the GIL: the event loop and the core go on meanwhile.
@@ -373,6 +377,7 @@ class TelegramChannel:
     async def _post_shutdown(self, application: Application) -> None:
         self._drawings.close()
         self._artist.shutdown(wait=True)
+        self._follower.shutdown(wait=True)
         self._embedder.shutdown(wait=True)
         self._worker.shutdown(wait=True)
 
@@ -608,7 +613,7 @@ class TelegramChannel:
         loop = asyncio.get_running_loop()
         await _quietly(context.bot.send_chat_action(chat_id, ChatAction.UPLOAD_PHOTO))
         try:
-            await loop.run_in_executor(self._artist, self.conversation.draw_latest, user,
+            await loop.run_in_executor(self._follower, self.conversation.draw_latest, user,
                                        self._render)
         except Exception as exc:  # the core draws them itself below
             logger.warning("Préparation du graphique impossible : %s", type(exc).__name__)
