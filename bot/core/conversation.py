@@ -18,7 +18,7 @@ from bot.answers.semantic import Embedder, SemanticIndex, load_model
 from bot.answers.smalltalk import SmallTalk
 from bot.content.model import Content, Entry, Intent
 from bot.core.buttons import Buttons
-from bot.core.messages import Button, Input, Reply, User
+from bot.core.messages import Attachment, Button, Input, Reply, User
 from bot.core.text import Normalizer, fold, french_date
 from bot.handoff.consent import CANCEL as HANDOFF_CANCEL
 from bot.handoff.consent import EXACT as HANDOFF_EXACT
@@ -189,10 +189,10 @@ class Conversation:
         if self.interview is not None:
             self.interview.draw_ahead(_key(user), finished=True, render=render)
 
-    def latest_files(self, user: User) -> list[Reply]:
-        """The chart and report of the user's latest result, as one reply (under the core's
-        lock, like :meth:`handle`)."""
-        return self.interview.latest_files(_key(user)) if self.interview is not None else []
+    def latest_files(self, user: User) -> tuple[Attachment, ...]:
+        """The chart and report of the user's latest result (under the core's lock, like
+        :meth:`handle`)."""
+        return self.interview.latest_files(_key(user)) if self.interview is not None else ()
 
     # ----------------------------------------------------------------------------------------
     # Commands and buttons

@@ -66,7 +66,7 @@ class Reply:
     force_reply: bool = False  # the answer is a reply to this message (groups: privacy mode)
     settles: int | None = None  # an outbox notice this reply stands for: once shown, settled
     # A result shown before its chart and report were made: the channel has them made, then
-    # sends :meth:`Conversation.result_files` (see ``Conversation.defer_drawing``).
+    # sends ``Conversation.latest_files`` (see ``Conversation.defer_drawing``).
     files_to_follow: bool = False
 
     def plain(self) -> str:

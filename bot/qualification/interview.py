@@ -586,27 +586,17 @@ class Interview:
         """The session's result, chart (PNG), report (PDF) and report file name; the
         adviser's notes, in a copy marked confidential, only ``with_notes``. Marks the
         session done."""
-        from bot.qualification.report import (  # matplotlib: heavy
-            cached_report_pdf,
-            radar_png,
-            report_filename,
-        )
-
         result = self._finished(session, with_notes=with_notes)
-        chart = radar_png(result.objectives, result.project, result.date)
-        report = cached_report_pdf(result, chart)
-        return result, chart, report, report_filename(result)
+        return (result, *self._drawn(result))
 
-    def latest_files(self, user_key: str) -> list[Reply]:
-        """The chart and report of the user's latest result, as one reply (what follows a
-        verdict shown first); nothing when there is no finished questionnaire."""
+    def latest_files(self, user_key: str) -> tuple[Attachment, ...]:
+        """The chart and report of the user's latest result (what follows a verdict shown
+        first); nothing when there is no finished questionnaire."""
         row = self.store.session_snapshot(user_key, finished=True)
         if row is None:
-            return []
+            return ()
         session = Session.from_row(row)
-        result, chart, report, name = self.result_files(
-            session, with_notes=session.driven_by_adviser)
-        return [Reply("", kind="result", attachments=self._files(result, chart, report, name))]
+        return self._attachments(self._finished(session, with_notes=session.driven_by_adviser))
 
     def _finished(self, session: Session, *, with_notes: bool) -> Result:
         """The session's result; the session marked done with its verdict."""
@@ -617,8 +607,21 @@ class Interview:
             self._save(session)
         return result
 
-    def _files(self, result: Result, chart: bytes, report: bytes, name: str
-               ) -> tuple[Attachment, ...]:
+    @staticmethod
+    def _drawn(result: Result) -> tuple[bytes, bytes, str]:
+        """The result's chart (PNG), report (PDF) and report file name: kept ones when they
+        were made ahead, else made here."""
+        from bot.qualification.report import (  # matplotlib: heavy
+            cached_report_pdf,
+            radar_png,
+            report_filename,
+        )
+
+        chart = radar_png(result.objectives, result.project, result.date)
+        return chart, cached_report_pdf(result, chart), report_filename(result)
+
+    def _attachments(self, result: Result) -> tuple[Attachment, ...]:
+        chart, report, name = self._drawn(result)
         return (Attachment("photo", chart_filename(result), chart,
                            self.m["result_chart_caption"]),
                 Attachment("document", name, report, self.m["result_report_caption"]))
@@ -647,9 +650,8 @@ class Interview:
         if files_later and not kept_result_files(result):
             return [verdict, Reply(f"{advice}\n\n{self.m['result_files_coming']}",
                                    kind="result", buttons=tuple(buttons), files_to_follow=True)]
-        result, chart, report, name = self.result_files(session, with_notes=with_notes)
         return [verdict, Reply(advice, kind="result", buttons=tuple(buttons),
-                               attachments=self._files(result, chart, report, name))]
+                               attachments=self._attachments(result))]
 
     def _verdict_text(self, result: Result) -> str:
         lines = [f"🧭 {result.verdict_label}", "", result.verdict_text, "",

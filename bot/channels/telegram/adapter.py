@@ -566,14 +566,6 @@ class TelegramChannel:
             return
         try:
             for reply in replies:
-                if reply.files_to_follow:
-                    context.application.create_task(
-                        self._files_later(context, chat.id, self._user(update)),
-                        update=update, name="files-later")
-                if not (reply.text or reply.title):  # files alone
-                    for attachment in reply.attachments:
-                        await self._send_file(context, chat.id, attachment)
-                    continue
                 chunks = split_message(to_html(reply))
                 if reply.force_reply and chat.type != ChatType.PRIVATE and update.effective_user:
                     # Selective: the reply field opens for the member who pressed, named.
@@ -589,6 +581,10 @@ class TelegramChannel:
                     await self._send_html(context, chat.id, chunk, markup)
                 for attachment in reply.attachments:
                     await self._send_file(context, chat.id, attachment)
+                if reply.files_to_follow:  # after the verdict, never before it
+                    context.application.create_task(
+                        self._files_later(context, chat.id, self._user(update)),
+                        update=update, name="files-later")
                 if reply.settles is not None:  # shown: the outbox's copy is not needed
                     async with self._core_lock:
                         outbox.settle(self.conversation.store, reply.settles)
@@ -618,12 +614,11 @@ class TelegramChannel:
         except Exception as exc:  # the core draws them itself below
             logger.warning("Préparation du graphique impossible : %s", type(exc).__name__)
         async with self._core_lock:
-            replies = await loop.run_in_executor(self._worker, self.conversation.latest_files,
-                                                 user)
+            files = await loop.run_in_executor(self._worker, self.conversation.latest_files,
+                                               user)
         try:
-            for reply in replies:
-                for attachment in reply.attachments:
-                    await self._send_file(context, chat_id, attachment)
+            for attachment in files:
+                await self._send_file(context, chat_id, attachment)
         except Forbidden:
             logger.info("Utilisateur %s injoignable (bot bloqué).", _pseudonym(chat_id))
 

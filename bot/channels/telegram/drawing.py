@@ -77,7 +77,8 @@ class Drawings:
         with self._lock:
             self._closed = True
             for future in self._futures.values():
-                if not future.done() and future.set_running_or_notify_cancel():
+                if future.running() or (not future.done()
+                                        and future.set_running_or_notify_cancel()):
                     future.set_exception(RuntimeError("drawing stopped"))
             self._futures.clear()
             self._lock.notify_all()
@@ -101,14 +102,21 @@ class Drawings:
                 future = self._futures[result]
                 if not future.set_running_or_notify_cancel():
                     continue
+            files: Files | None = None
+            error: Exception | None = None
             try:
-                future.set_result(self._make(result))
+                files = self._make(result)
             except Exception as exc:  # the caller sees it and makes the files itself
-                future.set_exception(exc)
-            finally:
-                with self._lock:
-                    if self._futures.get(result) is future:
-                        del self._futures[result]
+                error = exc
+            with self._lock:
+                if self._futures.get(result) is future:
+                    del self._futures[result]
+                if future.done():  # failed by close() meanwhile
+                    continue
+                if files is not None:
+                    future.set_result(files)
+                else:
+                    future.set_exception(error or RuntimeError("no files"))
 
     def _make(self, result: Result) -> Files:
         if self._process is None:
