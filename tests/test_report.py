@@ -295,3 +295,25 @@ def test_the_drawing_process_serves_a_waiting_lead_before_the_files_in_turn(resu
     assert finished[:3] == ["Premier", "Quatre", "Quatre"]
     assert sorted(finished[3:]) == ["Deux", "Trois"]
     assert chart.startswith(b"\x89PNG") and "Quatre" in pdf_text(report)
+
+
+def test_stopping_the_drawing_process_releases_whoever_waits(result):
+    """On SIGTERM with results queued: the callers waiting for them are told at once (the
+    channel then makes the files itself, or the bot stops) instead of hanging."""
+    drawings = Drawings()
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        waiting = [pool.submit(drawings.draw, replace(result, project=name))
+                   for name in ("Un", "Deux", "Trois")]
+        time.sleep(0.3)  # "Un" is being drawn, the two others wait
+        started = time.monotonic()
+        drawings.close()
+        outcomes = []
+        for future in waiting:
+            try:
+                outcomes.append(future.result(timeout=30)[0][:4])
+            except RuntimeError as error:
+                outcomes.append(str(error))
+    assert time.monotonic() - started < 30
+    assert outcomes[1:] == ["drawing stopped", "drawing stopped"]
+    with pytest.raises(RuntimeError):
+        drawings.draw(result)

@@ -82,11 +82,11 @@ class Drawings:
                     future.set_exception(RuntimeError("drawing stopped"))
             self._futures.clear()
             self._lock.notify_all()
-            thread, process = self._thread, self._process
+            thread = self._thread
         if thread is not None:
-            thread.join(timeout=30)
-        if process is not None:
-            process.shutdown(wait=True, cancel_futures=True)
+            thread.join(timeout=30)  # the drawing in progress ends first
+        if self._process is not None:
+            self._process.shutdown(wait=True, cancel_futures=True)
 
     def _serve(self) -> None:
         while True:
