@@ -15,13 +15,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import subprocess
 import tempfile
 from pathlib import Path
 
+from benchmarks.common import commit, report_problems
 from tests.support.crowd import Crowd
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 async def main(args: argparse.Namespace) -> int:
@@ -31,15 +29,10 @@ async def main(args: argparse.Namespace) -> int:
         await crowd.run()
         problems = crowd.check()
         summary = crowd.summary()
-        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True).stdout.strip()
-        print(f"commit {commit or '?'} — {args.users} founders, {args.crashes} crash(es)")
+        print(f"commit {commit()} — {args.users} founders, {args.crashes} crash(es)")
         print(json.dumps(summary, ensure_ascii=False, indent=1))
         print(f"lead deliveries repeated after a crash: {crowd.duplicates}")
-        print(f"problems: {len(problems)}")
-        for problem in problems[:20]:
-            print(f"  {problem}")
-        return 1 if problems else 0
+        return report_problems(problems)
 
 
 if __name__ == "__main__":

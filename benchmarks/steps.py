@@ -16,13 +16,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import subprocess
 import tempfile
 from pathlib import Path
 
+from benchmarks.common import commit, report_problems
 from tests.support.crowd import Crowd, percentile
 
-ROOT = Path(__file__).resolve().parent.parent
 STAGES = ("start", "faq", "step", "result", "handoff")
 
 
@@ -37,9 +36,7 @@ async def main(args: argparse.Namespace) -> int:
         crowd = Crowd(Path(workdir), args.founders, seed=args.seed, one_at_a_time=True)
         await crowd.run()
         problems = crowd.check()
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True).stdout.strip()
-    print(f"commit {commit or '?'} — {args.founders} founders, one at a time")
+    print(f"commit {commit()} — {args.founders} founders, one at a time")
     print(f"{'CPU per action (ms)':<28}{'n':>6}{'median':>9}{'p90':>9}{'mean':>9}")
     cpu, drawing = crowd.figures.cpu, crowd.figures.drawing_cpu
     for stage in STAGES:
@@ -48,10 +45,7 @@ async def main(args: argparse.Namespace) -> int:
     for stage in STAGES:
         if drawing.get(stage):
             print(row(f"drawing process: {stage}", drawing[stage]))
-    print(f"problems: {len(problems)}")
-    for problem in problems[:20]:
-        print(f"  {problem}")
-    return 1 if problems else 0
+    return report_problems(problems)
 
 
 if __name__ == "__main__":
