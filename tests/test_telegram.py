@@ -28,6 +28,7 @@ from bot.ops.logs import TokenScrubber
 from bot.storage.db import Store
 from tests.support.documents import pdf_text
 from tests.support.fake_telegram import TOKEN, FakeTelegram, FakeUser, Sent, polling
+from tests.support.founders import POLE_SUD_ARCHER, Founder
 
 LEA = FakeUser(1001, "Léa")
 GROUP = -4242
@@ -453,6 +454,25 @@ async def test_the_questionnaire_sends_its_verdict_chart_and_report(bot):
     assert document.method == "sendDocument" and document.file_name.endswith(".pdf")
     assert "<Léa & Co>" in pdf_text(document.file_bytes)
     assert bot.fake.rejected == []
+
+
+async def test_a_verdicts_files_lost_with_a_stop_are_sent_at_the_next_start(content, store):
+    """The bot stopped between Léa's verdict and its chart and report: they come with the
+    next start, once."""
+    conversation = Conversation(content, store)
+    conversation.defer_drawing()  # as on Telegram
+    lea = Founder(conversation, user_id=str(LEA.id), channel="telegram")
+    lea.start()
+    lea.answer({**POLE_SUD_ARCHER, "project_name": "Pôle du redémarrage"})
+    _, advice = lea.result()
+    assert advice.files_to_follow and advice.attachments == ()  # the stop came here
+    async for running in start_bot(content, store):
+        photo, document = await running.fake.replies(LEA.id, count=2)
+        assert photo.method == "sendPhoto" and document.method == "sendDocument"
+        assert "Pôle du redémarrage" in pdf_text(document.file_bytes)
+    async for running in start_bot(content, store):
+        await running.fake.idle()
+        assert running.fake.by_chat[LEA.id] == []  # sent once
 
 
 async def test_an_update_sent_again_after_a_crash_is_not_handled_twice(bot):

@@ -194,6 +194,23 @@ class Conversation:
         :meth:`handle`)."""
         return self.interview.latest_files(_key(user)) if self.interview is not None else ()
 
+    def files_sent(self, user: User) -> None:
+        """The files that followed the user's latest verdict were shown (under the lock)."""
+        if self.interview is not None:
+            self.interview.files_sent(_key(user))
+
+    def files_owed(self, channel: str, since: str) -> list[User]:
+        """Users of ``channel`` whose latest verdict, shown since ``since`` (ISO time), still
+        waits for its chart and report: the process stopped before sending them."""
+        if self.interview is None:
+            return []
+        owed = []
+        for key in self.interview.files_owed(since):
+            prefix, _, ident = key.partition(":")
+            if prefix == channel:
+                owed.append(User(channel, ident))
+        return owed
+
     # ----------------------------------------------------------------------------------------
     # Commands and buttons
 

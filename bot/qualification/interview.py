@@ -90,9 +90,10 @@ class Session:
     project: str = ""
     token: str | None = None  # resume link handed to the founder
     notes: list[list[str]] = field(default_factory=list)  # adviser's private [section, note]
+    files_pending: bool = False  # verdict shown, its chart and report not sent yet
 
     _STATE = ("answers", "skipped", "history", "current", "selection", "candidates",
-              "failures", "editing", "started", "structure", "notes")
+              "failures", "editing", "started", "structure", "notes", "files_pending")
 
     @property
     def driven_by_adviser(self) -> bool:
@@ -592,11 +593,28 @@ class Interview:
     def latest_files(self, user_key: str) -> tuple[Attachment, ...]:
         """The chart and report of the user's latest result (what follows a verdict shown
         first); nothing when there is no finished questionnaire."""
-        row = self.store.session_snapshot(user_key, finished=True)
+        row = self.store.last_done_session(user_key)
         if row is None:
             return ()
         session = Session.from_row(row)
         return self._attachments(self._finished(session, with_notes=session.driven_by_adviser))
+
+    def files_sent(self, user_key: str) -> None:
+        """The chart and report that followed the user's latest verdict were sent."""
+        row = self.store.last_done_session(user_key)
+        if row is not None and row["state"].get("files_pending"):
+            session = Session.from_row(row)
+            session.files_pending = False
+            self._save(session)
+
+    def files_owed(self, since: str) -> list[str]:
+        """Users whose latest verdict (shown since ``since``, ISO time) still waits for its
+        chart and report: the bot stopped before sending them."""
+        return [row["user_key"] for row in self.store.db.query(
+            "SELECT user_key FROM sessions AS s WHERE status = 'done' AND updated >= ? AND "
+            "json_extract(state, '$.files_pending') = 1 AND id = (SELECT id FROM sessions "
+            "WHERE user_key = s.user_key AND status = 'done' ORDER BY updated DESC, id DESC "
+            "LIMIT 1) ORDER BY updated", [since])]
 
     def _finished(self, session: Session, *, with_notes: bool) -> Result:
         """The session's result; the session marked done with its verdict."""
@@ -648,6 +666,8 @@ class Interview:
         verdict = Reply(self._verdict_text(result), kind="result")
         advice = self._advice_text(result)
         if files_later and not kept_result_files(result):
+            session.files_pending = True  # until sent: owed again after a restart
+            self._save(session)
             return [verdict, Reply(f"{advice}\n\n{self.m['result_files_coming']}",
                                    kind="result", buttons=tuple(buttons), files_to_follow=True)]
         return [verdict, Reply(advice, kind="result", buttons=tuple(buttons),

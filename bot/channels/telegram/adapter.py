@@ -16,10 +16,12 @@ import html
 import logging
 from collections.abc import AsyncIterator, Awaitable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from telegram import (
+    Bot,
     BotCommand,
     ForceReply,
     InlineKeyboardButton,
@@ -67,6 +69,7 @@ CHANNEL = "telegram"
 COORDINATION_COMMANDS = ("coordination", "leads", "lead", "export", "stats")
 MAX_TOAST = 200  # characters of a callback query answer
 ACTIVE_CHATS = 16  # chats served at once (see PerChatUpdateProcessor)
+OWED_FILES = timedelta(days=1)  # a verdict's files still sent after a restart within this
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)  # answers cite sources: no link cards
 
 _NOT_MODIFIED = "message is not modified"
@@ -289,6 +292,7 @@ class TelegramChannel:
         self._application: Application | None = None  # once it runs
         self.outbox: Outbox | None = None  # delivers leads, once the application runs
         self._outbox_task: asyncio.Task[None] | None = None
+        self._owed_task: asyncio.Task[None] | None = None  # files a stop kept from being sent
 
     def build(self) -> Application:
         """The PTB application, handlers registered, ready to run."""
@@ -328,6 +332,7 @@ class TelegramChannel:
         self._application = application
         await self._set_menu()
         self._attach(self.conversation)
+        self._owed_task = asyncio.create_task(self._send_owed_files(application.bot))
 
     def _attach(self, conversation: Conversation) -> None:
         """Connect a core to the running bot: resume links that open this bot, and the
@@ -359,11 +364,12 @@ class TelegramChannel:
                 [BotCommand(name, content.message(f"menu_{name}")) for name in MENU_COMMANDS])
 
     async def _post_stop(self, application: Application) -> None:
-        if self._outbox_task is not None:
-            self._outbox_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._outbox_task
-            self._outbox_task = None
+        for task in (self._outbox_task, self._owed_task):  # what is left is sent next time
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._outbox_task = self._owed_task = None
 
     def _render(self, result: Result) -> tuple[bytes, bytes]:
         """The files that follow a verdict: made by the drawing process, in turn."""
@@ -580,10 +586,10 @@ class TelegramChannel:
                                   else keyboard(reply.buttons))
                     await self._send_html(context, chat.id, chunk, markup)
                 for attachment in reply.attachments:
-                    await self._send_file(context, chat.id, attachment)
+                    await self._send_file(context.bot, chat.id, attachment)
                 if reply.files_to_follow:  # after the verdict, never before it
                     context.application.create_task(
-                        self._files_later(context, chat.id, self._user(update)),
+                        self._files_later(context.bot, chat.id, self._user(update)),
                         update=update, name="files-later")
                 if reply.settles is not None:  # shown: the outbox's copy is not needed
                     async with self._core_lock:
@@ -601,13 +607,13 @@ class TelegramChannel:
             async with self._core_lock:
                 self.conversation.store.mark_inactive(CHANNEL, str(chat.id))
 
-    async def _files_later(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int,
-                           user: User) -> None:
+    async def _files_later(self, bot: Bot, chat_id: int, user: User) -> None:
         """A verdict shown first: its chart and report, made by the drawing process (with
-        every other result of the minute), then sent. Holds no place of the update
+        every other result of the minute), then sent, and noted as sent (until then, a
+        restart sends them: :meth:`_send_owed_files`). Holds no place of the update
         processor meanwhile; the chat's next messages are served as usual."""
         loop = asyncio.get_running_loop()
-        await _quietly(context.bot.send_chat_action(chat_id, ChatAction.UPLOAD_PHOTO))
+        await _quietly(bot.send_chat_action(chat_id, ChatAction.UPLOAD_PHOTO))
         try:
             await loop.run_in_executor(self._follower, self.conversation.draw_latest, user,
                                        self._render)
@@ -618,9 +624,23 @@ class TelegramChannel:
                                                user)
         try:
             for attachment in files:
-                await self._send_file(context, chat_id, attachment)
+                await self._send_file(bot, chat_id, attachment)
         except Forbidden:
             logger.info("Utilisateur %s injoignable (bot bloqué).", _pseudonym(chat_id))
+        async with self._core_lock:
+            await loop.run_in_executor(self._worker, self.conversation.files_sent, user)
+
+    async def _send_owed_files(self, bot: Bot) -> None:
+        """At start: the charts and reports of the verdicts shown in the last day whose
+        files a stop (a crash, a restart) kept from being sent."""
+        since = (datetime.now(UTC) - OWED_FILES).isoformat(timespec="seconds")
+        async with self._core_lock:
+            owed = self.conversation.files_owed(CHANNEL, since)
+        for user in owed:
+            try:
+                await self._files_later(bot, int(user.id.split(":")[0]), user)
+            except TelegramError as exc:  # one chat's problem never stops the others
+                logger.warning("Fichiers d'un résultat non envoyés : %s", type(exc).__name__)
 
     async def _send_html(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str,
                          markup: InlineKeyboardMarkup | ForceReply | None) -> None:
@@ -638,15 +658,14 @@ class TelegramChannel:
                                            reply_markup=markup)
 
     @staticmethod
-    async def _send_file(context: ContextTypes.DEFAULT_TYPE, chat_id: int,
-                         attachment: Attachment) -> None:
+    async def _send_file(bot: Bot, chat_id: int, attachment: Attachment) -> None:
         """The profile chart as a photo, the report as a document."""
         upload = InputFile(attachment.data, filename=attachment.filename)
         caption = attachment.caption[:MessageLimit.CAPTION_LENGTH]
         if attachment.kind == "photo":
-            await context.bot.send_photo(chat_id, upload, caption=caption)
+            await bot.send_photo(chat_id, upload, caption=caption)
         else:
-            await context.bot.send_document(chat_id, upload, caption=caption)
+            await bot.send_document(chat_id, upload, caption=caption)
 
     async def _edit(self, message: Message, reply: Reply) -> bool:
         """Replace ``message`` by ``reply`` (theme navigation); False if it cannot be done."""
