@@ -284,8 +284,10 @@ class TelegramChannel:
         self._follower = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ptce-files")
         self._drawings = Drawings()
         # Questions' sentence vectors (40 ms and more each) are computed apart as well, in C
-        # code that releases the GIL: the event loop and the core go on meanwhile.
-        self._embedder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ptce-embed")
+        # code that releases the GIL: the event loop and the core go on meanwhile. Two at a
+        # time: many questions at once (a webinar's first minute) are embedded twice as
+        # fast when the drawing process leaves a core free.
+        self._embedder = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ptce-embed")
         _defer_slow_work(conversation)
         self._core_lock = asyncio.Lock()
         self._processor = PerChatUpdateProcessor()
