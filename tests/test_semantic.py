@@ -94,3 +94,18 @@ def test_a_channel_can_compute_the_vector_away_from_its_lock(content, store):
     conversation.embed(needed.value.texts)
     reply = conversation.handle(question)[0]
     assert reply.entry_id == "def-statut-juridique"
+
+
+def test_questions_embedded_at_the_same_time_get_the_same_vectors(model):
+    """The Telegram channel embeds two questions at once (a burst of questions): each gets
+    the vector it gets alone, so an answer never depends on who else is asking."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = [f"{q} ({n})" for n in range(12) for q in (
+        "qui finance un ptce", "c koi un ptce", "comment devenir membre d'un pôle")]
+    alone = [Embedder(model).vector(q) for q in questions]
+    together = Embedder(model)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(lambda q: together.embed([q]), questions))
+    assert all(numpy.array_equal(together.vector(q), a) for q, a in zip(questions, alone,
+                                                                        strict=True))
