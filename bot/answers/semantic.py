@@ -119,6 +119,9 @@ class Embedder:
         # 2026: 200 questions embedded from two threads at once give the same vectors as
         # one by one, in half the time when two cores are free).
         self._lock = threading.Lock()
+        # Texts being embedded by a thread: another thread asking for one of them waits for
+        # it rather than computing it again (the same question from several users at once).
+        self._computing: dict[str, threading.Event] = {}
 
     def vector(self, text: str) -> numpy.ndarray:
         """The unit vector of a query, computed now unless deferred."""
@@ -152,16 +155,29 @@ class Embedder:
             raise EmbeddingNeeded(missing)
 
     def embed(self, texts: Iterable[str]) -> None:
-        """Compute and keep the vectors of ``texts`` (safe from any thread)."""
-        missing = [t for t in dict.fromkeys(map(bounded, texts)) if t not in self._cache]
-        if not missing:
-            return
-        vectors = numpy.asarray(self.model.query(missing), dtype=numpy.float32)
+        """Compute and keep the vectors of ``texts`` (safe from any thread; a text another
+        thread is computing is waited for, not computed twice)."""
+        wanted = list(dict.fromkeys(map(bounded, texts)))
+        done = threading.Event()
         with self._lock:
-            for text, vector in zip(missing, vectors.reshape(len(missing), -1), strict=True):
-                self._cache[text] = vector
-            while len(self._cache) > _QUERY_CACHE:
-                self._cache.popitem(last=False)
+            mine = [t for t in wanted if t not in self._cache and t not in self._computing]
+            others = {self._computing[t] for t in wanted if t in self._computing}
+            self._computing.update(dict.fromkeys(mine, done))
+        try:
+            if mine:
+                vectors = numpy.asarray(self.model.query(mine), dtype=numpy.float32)
+                with self._lock:
+                    for text, vector in zip(mine, vectors.reshape(len(mine), -1), strict=True):
+                        self._cache[text] = vector
+                    while len(self._cache) > _QUERY_CACHE:
+                        self._cache.popitem(last=False)
+        finally:
+            with self._lock:
+                for text in mine:
+                    self._computing.pop(text, None)
+            done.set()
+        for event in others:
+            event.wait()
 
 
 def bounded(text: str) -> str:
