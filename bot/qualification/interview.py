@@ -616,12 +616,19 @@ class Interview:
             "WHERE user_key = s.user_key AND status = 'done' ORDER BY updated DESC, id DESC "
             "LIMIT 1) ORDER BY updated", [since])]
 
-    def _finished(self, session: Session, *, with_notes: bool) -> Result:
-        """The session's result; the session marked done with its verdict."""
+    def _finished(self, session: Session, *, with_notes: bool,
+                  files_later: bool = False) -> Result:
+        """The session's result; the session marked done with its verdict (and, with
+        ``files_later``, as owed its chart and report unless they are made already), in one
+        write."""
+        from bot.qualification.report import kept_result_files
+
         result = self._evaluate(session, with_notes=with_notes)
-        if session.status != "done" or session.verdict != result.verdict:
+        owed = files_later and not kept_result_files(result)
+        if session.status != "done" or session.verdict != result.verdict or owed:
             session.status, session.verdict = "done", result.verdict
             session.region = result.region
+            session.files_pending = session.files_pending or owed
             self._save(session)
         return result
 
@@ -656,18 +663,14 @@ class Interview:
         """The verdict, advice, chart and report; an adviser's notes only for the adviser.
         ``files_later``: files not made yet follow (:meth:`latest_files`, which finds the
         user's latest finished questionnaire: this one)."""
-        from bot.qualification.report import kept_result_files
-
         buttons: list[tuple[Button, ...]] = []
         if self.contact_button is not None and not session.driven_by_adviser:
             buttons.append((self.contact_button,))
         buttons.append((Button(self.m["btn_restart"], RESTART),))
-        result = self._finished(session, with_notes=with_notes)
+        result = self._finished(session, with_notes=with_notes, files_later=files_later)
         verdict = Reply(self._verdict_text(result), kind="result")
         advice = self._advice_text(result)
-        if files_later and not kept_result_files(result):
-            session.files_pending = True  # until sent: owed again after a restart
-            self._save(session)
+        if files_later and session.files_pending:  # until sent: owed again after a restart
             return [verdict, Reply(f"{advice}\n\n{self.m['result_files_coming']}",
                                    kind="result", buttons=tuple(buttons), files_to_follow=True)]
         return [verdict, Reply(advice, kind="result", buttons=tuple(buttons),

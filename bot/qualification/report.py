@@ -18,7 +18,7 @@ import textwrap
 import threading
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -77,12 +77,7 @@ def radar_png(objectives: Sequence[ObjectiveScore], project: str = "", day: str 
     """The radar chart of :func:`draw_radar_png`. The latest charts are kept: a founder who
     asks to be put in touch right after their result sends the chart they have just seen."""
     key = (tuple(objectives), project, day)
-    with _KEPT_LOCK:
-        found = _CHARTS.get(key)
-    if found is None:
-        found = draw_radar_png(*key)
-        _keep(_CHARTS, key, found)
-    return found
+    return _kept_or_made(_CHARTS, key, lambda: draw_radar_png(*key))
 
 
 def draw_result_files(result: Result) -> tuple[bytes, bytes]:
@@ -96,21 +91,37 @@ def kept_result_files(result: Result) -> bool:
     """Whether the chart and the report of ``result`` are kept already (a lead sent right
     after its result carries the files the founder has just received)."""
     with _KEPT_LOCK:
-        chart = _CHARTS.get((tuple(result.objectives), result.project, result.date))
+        chart = _CHARTS.get(_chart_key(result))
         return chart is not None and (result, chart) in _REPORTS
 
 
 def keep_result_files(result: Result, chart: bytes, report: bytes) -> None:
     """Keep files made elsewhere (a drawing process) for :func:`radar_png` and
     :func:`cached_report_pdf` to find."""
-    _keep(_CHARTS, (tuple(result.objectives), result.project, result.date), chart)
+    _keep(_CHARTS, _chart_key(result), chart)
     _keep(_REPORTS, (result, chart), report)
+
+
+def _chart_key(result: Result) -> tuple[Any, ...]:
+    """What a kept chart is found by: what :func:`radar_png` draws from."""
+    return (tuple(result.objectives), result.project, result.date)
 
 
 _CHARTS: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
 _REPORTS: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
 _KEPT = 32  # of each: the results of the last minutes
 _KEPT_LOCK = threading.Lock()
+
+
+def _kept_or_made(kept: OrderedDict[tuple[Any, ...], bytes], key: tuple[Any, ...],
+                  make: Callable[[], bytes]) -> bytes:
+    """The file kept under ``key``, else made now (outside the lock) and kept."""
+    with _KEPT_LOCK:
+        found = kept.get(key)
+    if found is None:
+        found = make()
+        _keep(kept, key, found)
+    return found
 
 
 def _keep(kept: OrderedDict[tuple[Any, ...], bytes], key: tuple[Any, ...], value: bytes
@@ -332,13 +343,7 @@ _BODY_PT = 9.5
 def cached_report_pdf(result: Result, chart_png: bytes | None = None) -> bytes:
     """:func:`report_pdf`, kept for the latest results: writing it takes about half a second,
     so it is written ahead, outside the core's lock (see ``Interview.draw_ahead``)."""
-    key = (result, chart_png)
-    with _KEPT_LOCK:
-        found = _REPORTS.get(key)
-    if found is None:
-        found = report_pdf(result, chart_png)
-        _keep(_REPORTS, key, found)
-    return found
+    return _kept_or_made(_REPORTS, (result, chart_png), lambda: report_pdf(result, chart_png))
 
 
 def report_pdf(result: Result, chart_png: bytes | None = None) -> bytes:

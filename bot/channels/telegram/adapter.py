@@ -269,14 +269,11 @@ class TelegramChannel:
         # The core is synchronous (matching, SQLite): it runs in one worker thread so that the
         # event loop keeps polling and sending while it works.
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ptce-core")
-        # Charts and reports are made apart (Conversation.prepare), so that the core's
-        # thread never waits behind a drawing while it holds the core lock: a thread waits
-        # for a drawing process, which holds no lock of this one (matplotlib and fpdf2 are
-        # Python: drawn here, they would hold the GIL half a second per result, and every
-        # chat would wait). Started at the first result, spawned clean (no copy of this
-        # process's threads).
-        # Files someone waits on (a lead's): several threads, each waiting for the one
-        # drawing process; a lead whose files are made already is not kept waiting at all.
+        # Charts and reports are made by a drawing process (drawing.py), never under the
+        # core lock: matplotlib and fpdf2 are Python, and drawn here they would hold the GIL
+        # half a second per result while every chat waits. Files someone waits on (a
+        # lead's) are asked for by several threads, each waiting for that process; a lead
+        # whose files are made already is not kept waiting at all.
         self._artist = ThreadPoolExecutor(max_workers=8, thread_name_prefix="ptce-chart")
         # The files that follow verdicts are asked for one at a time, by one thread: many
         # verdicts in the same minute queue here, and a lead's files asked meanwhile (by an
