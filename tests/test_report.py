@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import struct
 import time
@@ -11,9 +12,9 @@ from dataclasses import replace
 import pytest
 
 from bot.channels.telegram.drawing import Drawings
+from bot.qualification.radar import draw_radar_png
 from bot.qualification.report import (
     chart_filename,
-    draw_radar_png,
     radar_png,
     report_filename,
     report_pdf,
@@ -162,6 +163,41 @@ def test_an_objective_not_examined_is_drawn_as_such(result, chart):
                        for o in result.objectives)
     other = draw_radar_png(unexamined, result.project, result.date)
     assert other != chart and png_size(other) == png_size(chart)
+    grey = (0x8A, 0x8A, 0x85)  # its name and « (non examiné) »
+    assert colour_count(other, grey, tolerance=3) > 200
+    assert colour_count(chart, grey, tolerance=3) == 0
+
+
+def test_higher_scores_cover_more_of_the_chart(result):
+    """The polygon is the founder's profile: a project strong everywhere fills the circle,
+    a weak one a small part of it."""
+    def tinted(score: int) -> int:
+        objectives = tuple(replace(o, score=score) for o in result.objectives)
+        return colour_count(draw_radar_png(objectives, result.project, result.date),
+                            (218, 207, 230), tolerance=6)  # the polygon's light purple
+
+    weak, middle, strong = tinted(25), tinted(50), tinted(100)
+    assert 0 < weak < middle < strong
+    assert strong > 3 * middle > 9 * weak * 0.9  # the area grows with the square of the score
+
+
+def test_a_long_project_name_is_cut_and_stays_in_the_picture(result):
+    from PIL import Image
+
+    chart = draw_radar_png(result.objectives, "Coopérative " * 20, result.date)
+    title = Image.open(io.BytesIO(chart)).convert("RGB").crop((0, 15, 1000, 75))
+    margins = [title.getpixel((x, y)) for x in (*range(15), *range(985, 1000))
+               for y in range(60)]
+    assert all(min(pixel) >= 250 for pixel in margins)  # white
+
+
+def colour_count(png: bytes, colour: tuple[int, int, int], tolerance: int = 0) -> int:
+    """How many pixels of the picture have ``colour`` (each channel within ``tolerance``)."""
+    from PIL import Image
+
+    pixels = Image.open(io.BytesIO(png)).convert("RGB").get_flattened_data()
+    return sum(1 for pixel in pixels
+               if all(abs(a - b) <= tolerance for a, b in zip(pixel, colour, strict=True)))
 
 
 # --- The PDF report --------------------------------------------------------------------------

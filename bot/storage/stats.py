@@ -1,20 +1,20 @@
 """Usage figures for the regional networks' reporting: as text (``ptce-bot stats``) and as a
 PNG chart (``ptce-bot stats --chart FILE.png``).
 
-The figures are counts only, no personal data (:func:`figures`). The chart is drawn like the
-questionnaire's radar (:mod:`bot.qualification.report`): matplotlib's object-oriented API on
-the Agg backend, imported only when a chart is asked for.
+The figures are counts only, no personal data (:func:`figures`). The chart is drawn with
+matplotlib's object-oriented API on the Agg backend (no global figure registry), imported
+only when a chart is asked for.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
 from bot.core.text import french_date
 from bot.handoff.leads import CLOSED, NEW, TAKEN, WITHDRAWN
-from bot.qualification.report import png_bytes
 from bot.storage.db import Store
 
 OUTCOMES = {"answer": "répondues", "suggest": "choix proposés", "none": "sans réponse",
@@ -124,6 +124,14 @@ def chart_png(stats: Mapping[str, Rows], day: date) -> bytes:
         return png_bytes(fig, _DPI)
     finally:
         fig.clear()
+
+
+def png_bytes(fig: Any, dpi: int) -> bytes:
+    """A matplotlib figure as PNG bytes, without the software name in its metadata (the same
+    figure gives the same bytes)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, facecolor="white", metadata={"Software": None})
+    return buffer.getvalue()
 
 
 def _bars(ax: Any, title: str, pairs: list[tuple[str, int]]) -> None:

@@ -91,6 +91,9 @@ class BotProcess:
         self.process: asyncio.subprocess.Process | None = None
         self.peak_rss_kb = 0  # highest VmHWM seen over every life of the process
         self.children_rss_kb = 0  # highest total VmHWM of its children (the drawing process)
+        # Highest proportional memory (Pss: shared pages divided among the processes sharing
+        # them) of the bot and its children together, as sampled: what they take of the RAM.
+        self.peak_pss_kb = 0
         self.cpu_seconds = 0.0  # CPU time of the lives that ended
         self._cpu_now = 0.0  # CPU time of the current life, last sampled
         self.starts: list[float] = []
@@ -116,12 +119,15 @@ class BotProcess:
         self._cpu_now = (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
         self.peak_rss_kb = max(self.peak_rss_kb, _peak_kb(status))
         total = 0
+        pss = _pss_kb(self.process.pid)
         for child in children(self.process.pid):
             try:
                 total += _peak_kb(Path(f"/proc/{child}/status").read_text())
             except OSError:
                 continue
+            pss += _pss_kb(child)
         self.children_rss_kb = max(self.children_rss_kb, total)
+        self.peak_pss_kb = max(self.peak_pss_kb, pss)
 
     @property
     def total_cpu(self) -> float:
@@ -141,6 +147,18 @@ class BotProcess:
         self.sample_memory()
         self.process.send_signal(signal.SIGTERM)
         return await asyncio.wait_for(self.process.wait(), 30)
+
+
+def _pss_kb(pid: int) -> int:
+    """The process's proportional set size (kB), from /proc/PID/smaps_rollup; 0 if gone."""
+    try:
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0
+    for line in rollup.splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1])
+    return 0
 
 
 def _peak_kb(status: str) -> int:
@@ -744,6 +762,8 @@ class Crowd:
             "peak_rss_mb": round((self.bot.peak_rss_kb if self.bot else 0) / 1024, 1),
             "drawing_process_peak_rss_mb": round(
                 (self.bot.children_rss_kb if self.bot else 0) / 1024, 1),
+            "bot_and_drawing_peak_pss_mb": round(
+                (self.bot.peak_pss_kb if self.bot else 0) / 1024, 1),
             "bot_cpu_ms_per_action": round(self.bot.total_cpu / f.actions * 1000, 2)
             if self.bot and f.actions else None,
             "ready_s": [round(t, 2) for t in self.ready_times],
