@@ -66,7 +66,7 @@ def draw_radar_png(objectives: Sequence[ObjectiveScore], project: str = "", day:
     return _template(key).draw(objectives, project, day)
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=2)  # about 5 MB each; most founders' objectives are all examined
 def _template(key: tuple[tuple[str, str, bool], ...]) -> _Template:
     return _Template(key)
 
