@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="session", autouse=True)
 def semantic_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Vectors computed for edited content go to a temporary folder, not the home's cache
-    (subprocesses inherit it)."""
+    """What the bot keeps between starts (content, index, vectors; bot.storage.cache) goes
+    to a temporary folder, not the home's cache (subprocesses inherit it)."""
     folder = tmp_path_factory.mktemp("semantic-cache")
     os.environ["PTCE_CACHE_DIR"] = str(folder)
     return folder

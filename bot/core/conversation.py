@@ -19,7 +19,7 @@ from bot.answers.smalltalk import SmallTalk
 from bot.content.model import Content, Entry, Intent
 from bot.core.buttons import Buttons
 from bot.core.messages import Attachment, Button, Input, Reply, User
-from bot.core.text import Normalizer, fold, french_date
+from bot.core.text import fold, french_date
 from bot.handoff.consent import CANCEL as HANDOFF_CANCEL
 from bot.handoff.consent import EXACT as HANDOFF_EXACT
 from bot.handoff.consent import PREFIXES as HANDOFF_PREFIXES
@@ -86,8 +86,9 @@ class Conversation:
     buttons: Buttons[list[Reply]] = field(init=False)  # button data -> the feature answering
 
     def __post_init__(self) -> None:
-        normalizer = Normalizer(self.content.sms, self.content.synonyms)
-        self.matcher = Matcher(self.content.entries.values(), normalizer)
+        self.matcher = Matcher.kept(self.content.entries.values(), self.content.sms,
+                                    self.content.synonyms)
+        normalizer = self.matcher.normalizer
         model = load_model()
         semantic = None if model is None else SemanticIndex.build(
             list(self.content.entries.values()), Embedder(model))

@@ -108,6 +108,13 @@ class Normalizer:
         # (a small cache: it serves the message being handled, not later ones).
         self._words_cached = lru_cache(maxsize=8)(self._words_uncached)
 
+    def __getstate__(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if k != "_words_cached"}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._words_cached = lru_cache(maxsize=8)(self._words_uncached)
+
     def words(self, text: str) -> list[str]:
         """Folded words with SMS spellings expanded and synonyms turned into concepts."""
         return list(self._words_cached(text))

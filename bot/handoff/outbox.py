@@ -14,13 +14,11 @@ import base64
 import json
 import logging
 import smtplib
-import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from functools import lru_cache
 from typing import Any
 
 import httpx
@@ -28,6 +26,7 @@ import httpx
 from bot.content.directory import Coordination, Directory
 from bot.core.text import french_date, french_datetime, typeset
 from bot.handoff.leads import get_lead, linked_chat_ids, purge_older_than
+from bot.ops import tls
 from bot.ops.config import Channels, Config, SmtpConfig
 from bot.storage.db import Store, now
 
@@ -232,7 +231,7 @@ class Outbox:
                                     self.messages)
             await asyncio.to_thread(send_email, self.config.smtp, message)
         elif kind == WEBHOOK:
-            async with httpx.AsyncClient(timeout=15, verify=_tls_context()) as client:
+            async with httpx.AsyncClient(timeout=15, verify=tls.context()) as client:
                 # A crash between the CRM's answer and our record of it makes us post again:
                 # the key lets the CRM recognise the repeat.
                 response = await client.post(
@@ -282,15 +281,6 @@ class Outbox:
     def _mark(self, delivery_id: int, **values: Any) -> None:
         with self.store.db.atomic():
             self.store.db.table("deliveries").update(delivery_id, {**values, "updated": now()})
-
-
-@lru_cache(maxsize=1)
-def _tls_context() -> ssl.SSLContext:
-    """httpx's own certificate check (certifi's bundle), built once: each new client built
-    it again, 50 ms of CPU on the event loop per webhook delivery."""
-    import certifi
-
-    return ssl.create_default_context(cafile=certifi.where())
 
 
 def send_email(smtp: SmtpConfig, message: EmailMessage) -> None:

@@ -21,7 +21,7 @@ from bot.core.messages import Input, Reply, User
 from bot.core.text import french_datetime
 from bot.handoff import leads, outbox
 from bot.ops import config as config_module
-from bot.ops import logs
+from bot.ops import logs, tls
 from bot.storage import stats as stats_module
 from bot.storage.db import Store, default_path
 
@@ -82,6 +82,7 @@ def _run(args: argparse.Namespace) -> int:
     # the content being loaded is the newest anyway. The bot handles SIGHUP once it runs.
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     logs.setup(log_format)
+    tls.prepare()  # built while the content loads
     try:
         content, config = config_module.load_all()
     except (content_module.ContentError, config_module.ConfigError) as exc:
