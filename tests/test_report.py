@@ -195,8 +195,8 @@ def colour_count(png: bytes, colour: tuple[int, int, int], tolerance: int = 0) -
     """How many pixels of the picture have ``colour`` (each channel within ``tolerance``)."""
     from PIL import Image
 
-    pixels = Image.open(io.BytesIO(png)).convert("RGB").get_flattened_data()
-    return sum(1 for pixel in pixels
+    colours = Image.open(io.BytesIO(png)).convert("RGB").getcolors(maxcolors=1 << 24) or []
+    return sum(count for count, pixel in colours
                if all(abs(a - b) <= tolerance for a, b in zip(pixel, colour, strict=True)))
 
 
