@@ -15,6 +15,7 @@ import hashlib
 import logging
 import os
 import pickle
+import sys
 import tempfile
 from collections.abc import Callable, Iterable
 from functools import lru_cache
@@ -74,10 +75,10 @@ def files_key(root: Path, files: Iterable[Path]) -> str:
 
 @lru_cache(maxsize=1)
 def code_version() -> str:
-    """A hash of the bot's Python sources: another version of the code reads nothing kept
-    by this one."""
+    """A hash of the bot's Python sources and of Python's version: another version of the
+    code reads nothing kept by this one."""
     package = Path(__file__).resolve().parent.parent
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(sys.version.encode())
     for source in sorted(package.rglob("*.py")):
         digest.update(source.relative_to(package).as_posix().encode())
         digest.update(source.read_bytes())
