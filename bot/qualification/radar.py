@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import math
 import textwrap
+import threading
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -63,7 +64,11 @@ def draw_radar_png(objectives: Sequence[ObjectiveScore], project: str = "", day:
     if len(objectives) < 3:
         raise ValueError("Un graphique radar demande au moins trois objectifs.")
     key = tuple((o.label, o.general, o.examined) for o in objectives)
-    return _template(key).draw(objectives, project, day)
+    with _DRAWING:  # FreeType's fonts are not drawn with from two threads at once
+        return _template(key).draw(objectives, project, day)
+
+
+_DRAWING = threading.Lock()
 
 
 @lru_cache(maxsize=2)  # about 5 MB each; most founders' objectives are all examined
@@ -73,7 +78,7 @@ def _template(key: tuple[tuple[str, str, bool], ...]) -> _Template:
 
 class _Template:
     """The parts of the radar common to every chart of a set of objectives, drawn once.
-    Read-only once built: charts are drawn on copies, from any thread."""
+    Read-only once built: each chart is drawn on copies."""
 
     def __init__(self, key: tuple[tuple[str, str, bool], ...]) -> None:
         from PIL import Image, ImageDraw
