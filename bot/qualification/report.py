@@ -49,9 +49,8 @@ _STATUS_WORD = {MET: "rempli", PARTIAL: "en partie", MISSING: "manquant",
                 UNEXAMINED: "non examiné"}
 
 
-
 # --------------------------------------------------------------------------------------------
-# Radar chart
+# The result's files, kept for the latest results
 # --------------------------------------------------------------------------------------------
 
 
