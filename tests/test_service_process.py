@@ -104,6 +104,18 @@ async def test_a_refused_token_is_logged_as_json_without_the_token(tmp_path, bot
     assert TOKEN not in logs and TOKEN.split(":")[1] not in logs
 
 
+async def test_unreadable_tls_certificates_are_named_not_dumped(fake, tmp_path, bots):
+    """An operator's SSL_CERT_FILE that names no file: one clear line, status 1."""
+    process = await start(fake, tmp_path, "run",
+                          env={"SSL_CERT_FILE": str(tmp_path / "absent.pem")})
+    bots.append(process)
+    _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    logs = stderr.decode()
+    assert process.returncode == 1
+    assert "Certificats TLS illisibles (FileNotFoundError) : vérifiez SSL_CERT_FILE" in logs
+    assert "Traceback" not in logs and TOKEN not in logs
+
+
 async def test_an_unknown_log_format_is_refused(fake, tmp_path, bots):
     process = await start(fake, tmp_path, "run", env={"PTCE_LOG_FORMAT": "xml"})
     bots.append(process)

@@ -9,6 +9,7 @@ lock, so the start goes on meanwhile.
 
 from __future__ import annotations
 
+import contextlib
 import ssl
 import threading
 
@@ -17,8 +18,14 @@ _context: ssl.SSLContext | None = None
 
 
 def prepare() -> None:
-    """Start building the context in the background (call it early at start)."""
-    threading.Thread(target=context, name="ptce-tls", daemon=True).start()
+    """Start building the context in the background (call it early at start). An error
+    (``SSL_CERT_FILE`` naming no file) is raised where the context is first used."""
+    threading.Thread(target=_build_quietly, name="ptce-tls", daemon=True).start()
+
+
+def _build_quietly() -> None:
+    with contextlib.suppress(Exception):
+        context()
 
 
 def context() -> ssl.SSLContext:

@@ -180,7 +180,12 @@ def run(conversation: Conversation, settings: Settings, *, webhook_url: str | No
     token."""
     TokenScrubber(settings.token).install()
     channel = TelegramChannel(conversation, settings)
-    application = channel.build()
+    try:
+        application = channel.build()
+    except OSError as exc:  # the TLS context: certificates named by SSL_CERT_FILE/DIR
+        logger.critical("Certificats TLS illisibles (%s) : vérifiez SSL_CERT_FILE et "
+                        "SSL_CERT_DIR.", type(exc).__name__)
+        return 1
     webhook = None if webhook_url is None else Webhook(webhook_url, listen, port)
     try:
         asyncio.run(serve(channel, application, settings.token, webhook))
