@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from bot.core.messages import User, UserKey
 from bot.handoff import leads
 from bot.storage import schema
 from bot.storage.db import Store
@@ -54,3 +55,20 @@ def test_a_new_database_has_exactly_the_previous_versions_tables(tmp_path):
     no database in the field differs from a new one."""
     Store(tmp_path / "new.sqlite3")
     assert _schema(tmp_path / "new.sqlite3") == _schema(_previous_database(tmp_path))
+
+
+def test_user_keys_name_a_person_and_the_chat_they_speak_in():
+    """The tables hold users as text: a private chat is the person; in a group, each member
+    has their own key and shares the group's chat key (a coordination links the group)."""
+    founder = UserKey.parse("telegram:5002")
+    member = UserKey.parse("telegram:-100123:2001")
+    assert (founder.person, founder.chat_key, founder.telegram_chat) == \
+        ("5002", "telegram:5002", 5002)
+    assert (member.person, member.chat_key, member.telegram_chat) == \
+        ("2001", "telegram:-100123", -100123)
+    assert member.user == User("telegram", "-100123:2001")
+    assert UserKey.parse("console:local").telegram_chat is None
+    for key in ("telegram:5002", "telegram:-100123:2001", "console:local", "cli:cli"):
+        assert str(UserKey.parse(key)) == key
+        assert UserKey.of(UserKey.parse(key).user) == UserKey.parse(key)
+

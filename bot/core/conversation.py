@@ -18,7 +18,7 @@ from bot.answers.semantic import Embedder, SemanticIndex, load_model
 from bot.answers.smalltalk import SmallTalk
 from bot.content.model import Content, Entry, Intent
 from bot.core.buttons import Buttons
-from bot.core.messages import Attachment, Button, Input, Reply, User
+from bot.core.messages import Attachment, Button, Input, Reply, User, UserKey
 from bot.core.text import fold, french_date
 from bot.handoff.consent import CANCEL as HANDOFF_CANCEL
 from bot.handoff.consent import EXACT as HANDOFF_EXACT
@@ -26,7 +26,7 @@ from bot.handoff.consent import PREFIXES as HANDOFF_PREFIXES
 from bot.handoff.consent import SEND as HANDOFF_SEND
 from bot.handoff.consent import Handoff
 from bot.handoff.coordination import PREFIXES as COORDINATION_PREFIXES
-from bot.handoff.coordination import CoordinationDesk, chat_key
+from bot.handoff.coordination import CoordinationDesk
 from bot.ops.config import Config
 from bot.qualification.adviser import EXACT as ADVISER_EXACT
 from bot.qualification.adviser import OPEN_SESSION, AdviserDesk
@@ -131,7 +131,7 @@ class Conversation:
         if not text or len(text) > MAX_QUESTION_LENGTH:
             return self._text(inp)  # the same kind refusal everywhere
         # What a typed message belongs to, most specific first.
-        pending = self.store.pending_steps(key, chat_key(key))
+        pending = self.store.pending_steps(key, UserKey.parse(key).chat_key)
         if self.coordinations is not None and pending.get("coordinator"):
             return self.coordinations.note(key, text, private=inp.private)
         if self.advisers is not None and pending.get("adviser"):
@@ -207,9 +207,9 @@ class Conversation:
             return []
         owed = []
         for key in self.interview.files_owed(since):
-            prefix, _, ident = key.partition(":")
-            if prefix == channel:
-                owed.append(User(channel, ident))
+            user = UserKey.parse(key).user
+            if user.channel == channel:
+                owed.append(user)
         return owed
 
     # ----------------------------------------------------------------------------------------
@@ -584,5 +584,5 @@ class Conversation:
 
 
 def _key(user: User) -> str:
-    """A user's key in the store: channel and id."""
-    return f"{user.channel}:{user.id}"
+    """A user's key in the store (:class:`UserKey` as text)."""
+    return str(UserKey.of(user))

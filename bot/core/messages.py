@@ -17,6 +17,53 @@ class User:
 
 
 @dataclass(frozen=True)
+class UserKey:
+    """A user as the store names them, parsed: ``channel:chat`` for a private chat (the
+    person) and ``channel:chat:member`` for one member of a group chat — ``telegram:2001``,
+    ``telegram:-100123:2001``. ``str()`` gives the text the tables hold."""
+
+    channel: str
+    chat: str
+    member: str = ""
+
+    @classmethod
+    def of(cls, user: User) -> UserKey:
+        chat, _, member = user.id.partition(":")
+        return cls(user.channel, chat, member)
+
+    @classmethod
+    def parse(cls, key: str) -> UserKey:
+        channel, _, rest = key.partition(":")
+        chat, _, member = rest.partition(":")
+        return cls(channel, chat, member)
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.chat}" + (f":{self.member}" if self.member else "")
+
+    @property
+    def user(self) -> User:
+        """The :class:`User` the channel knows (a group member's id is ``chat:member``)."""
+        return User(self.channel, f"{self.chat}:{self.member}" if self.member else self.chat)
+
+    @property
+    def chat_key(self) -> str:
+        """The chat's own key: a group's members share their group's link."""
+        return f"{self.channel}:{self.chat}"
+
+    @property
+    def person(self) -> str:
+        """The person's id in the channel (the member in a group, else the chat)."""
+        return self.member or self.chat
+
+    @property
+    def telegram_chat(self) -> int | None:
+        """The Telegram chat's id; None on other channels."""
+        if self.channel == "telegram" and self.chat.lstrip("-").isdigit():
+            return int(self.chat)
+        return None
+
+
+@dataclass(frozen=True)
 class Input:
     """One thing a user did: typed ``text``, pressed a ``button``, or sent a ``command``."""
 

@@ -17,11 +17,10 @@ from typing import Any
 
 from bot.content.directory import Coordination, Directory
 from bot.content.territory import Territories, parse_department
-from bot.core.messages import Attachment, Button, Reply
+from bot.core.messages import Attachment, Button, Reply, UserKey
 from bot.core.text import clean_field, french_date, valid_email
 from bot.handoff import leads as lead_store
 from bot.handoff import outbox
-from bot.handoff.coordination import chat_key
 from bot.ops.config import Config
 from bot.qualification.interview import SESSION_STATUS, Interview, Session
 from bot.storage.db import Store, now
@@ -374,7 +373,7 @@ class Handoff:
                        self.m["my_data_caption"]),))]
 
     def _collect(self, user_key: str) -> dict[str, list[Any]]:
-        channel, _, user_id = user_key.partition(":")
+        channel, user_id = _channel_and_id(user_key)
         # An adviser's private notes are the adviser's data: they are shown to the adviser,
         # never to the founder who claimed the session.
         sessions = [
@@ -416,7 +415,7 @@ class Handoff:
                 channels, fallback = outbox.recipients(self.config, self.store, coordination)
                 outbox.enqueue(self.store, lead["id"], outbox.WITHDRAWAL, channels,
                                fallback=fallback)
-        channel, _, user_id = user_key.partition(":")
+        channel, user_id = _channel_and_id(user_key)
         with self.store.db.atomic():
             db = self.store.db
             db.execute("DELETE FROM sessions WHERE user_key = ?", [user_key])
@@ -438,7 +437,7 @@ class Handoff:
     def coordination_link(self, user_key: str) -> bool:
         """True when the user's chat is linked to a coordination: the link belongs to the
         coordination, not to the person, and is not erased by ``/oublier``."""
-        return lead_store.is_linked(self.store, chat_key(user_key))
+        return lead_store.is_linked(self.store, UserKey.parse(user_key).chat_key)
 
 
 RECEIPT_GRACE = 60.0  # seconds before the outbox sends a receipt the chat did not confirm
@@ -461,5 +460,11 @@ def _telegram_reach(user_key: str, username: str) -> str:
 
 def _telegram_chat(user_key: str) -> str:
     """The private chat to notify a Telegram founder in; empty for other channels."""
-    channel, _, user_id = user_key.partition(":")
-    return user_id if channel == "telegram" and user_id.lstrip("-").isdigit() else ""
+    key = UserKey.parse(user_key)
+    return key.chat if key.telegram_chat is not None and not key.member else ""
+
+
+def _channel_and_id(user_key: str) -> tuple[str, str]:
+    """The channel and the user's id in it, as the ``users`` table holds them."""
+    user = UserKey.parse(user_key).user
+    return user.channel, user.id

@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.content.directory import Coordination, Directory
 from bot.content.territory import Territories
-from bot.core.messages import Attachment, Button, Reply
+from bot.core.messages import Attachment, Button, Reply, UserKey
 from bot.core.text import french_date
 from bot.handoff import leads as lead_store
 from bot.handoff import outbox
@@ -30,12 +30,6 @@ NO_NOTE = "ln:"  # ln:<lead id>: save the status change without a note
 PREFIXES = (TAKE, CLOSE, SHOW, NO_NOTE)
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud, typed by hand
 
-
-
-def chat_key(user_key: str) -> str:
-    """The chat a message came from: a group's members share their group's link."""
-    channel, _, rest = user_key.partition(":")
-    return f"{channel}:{rest.split(':')[0]}"
 
 
 class CoordinationDesk:
@@ -68,7 +62,7 @@ class CoordinationDesk:
         if not code:
             return [Reply(self.m["coord_usage"], kind="info")]
         if code in ("STOP", "ARRET", "ARRÊT"):
-            if lead_store.unlink(self.store, chat_key(user_key)):
+            if lead_store.unlink(self.store, UserKey.parse(user_key).chat_key):
                 return [Reply(self.m["coord_unlinked"], kind="info")]
             return [Reply(self.m["coord_not_linked"], kind="info")]
         oldest = (datetime.now(UTC) - timedelta(days=self.config.invite_days)
@@ -79,7 +73,7 @@ class CoordinationDesk:
         coordination = self.directory.get(invite["coordination_id"]) if invite else None
         if invite is None or coordination is None:
             return [Reply(self.m["coord_bad_code"], kind="error")]
-        key = chat_key(user_key)
+        key = UserKey.parse(user_key).chat_key
         with self.store.db.atomic():
             self.store.db.table("invites").update(code, {"used_at": now(), "used_by": key})
             self.store.db.table("coordinators").upsert({
@@ -93,13 +87,12 @@ class CoordinationDesk:
 
     def coordinator(self, user_key: str) -> dict[str, Any] | None:
         return next(self.store.db.query("SELECT * FROM coordinators WHERE chat_key = ?",
-                                        [chat_key(user_key)]), None)
+                                        [UserKey.parse(user_key).chat_key]), None)
 
     def is_admin(self, user_key: str) -> bool:
-        channel, _, user_id = user_key.partition(":")
-        member = user_id.split(":")[-1]
-        return channel == "telegram" and member.lstrip("-").isdigit() \
-            and int(member) in self.config.admins
+        key = UserKey.parse(user_key)
+        return key.channel == "telegram" and key.person.lstrip("-").isdigit() \
+            and int(key.person) in self.config.admins
 
     def pending(self, user_key: str) -> str | None:
         row = self.coordinator(user_key)
@@ -243,7 +236,7 @@ class CoordinationDesk:
         return region.name if region else region_id
 
     def _set_pending(self, user_key: str, pending: str | None) -> None:
-        key = chat_key(user_key)
+        key = UserKey.parse(user_key).chat_key
         if self.coordinator(user_key) is None:  # an admin outside a linked chat
             with self.store.db.atomic():
                 self.store.db.table("coordinators").upsert(

@@ -12,6 +12,7 @@ import io
 import json
 from typing import Any, cast
 
+from bot.core.messages import UserKey
 from bot.storage.db import Store, now
 
 NEW, TAKEN, CLOSED, WITHDRAWN = "nouveau", "pris en charge", "clos", "retiré"  # as stored
@@ -42,9 +43,9 @@ def linked_chat_ids(store: Store, coordination_id: str) -> tuple[int, ...]:
                           "ORDER BY linked_at", [coordination_id])
     out = []
     for row in rows:
-        channel, _, chat = str(row["chat_key"]).partition(":")
-        if channel == "telegram" and chat.lstrip("-").isdigit():
-            out.append(int(chat))
+        chat = UserKey.parse(str(row["chat_key"])).telegram_chat
+        if chat is not None:
+            out.append(chat)
     return tuple(out)
 
 

@@ -17,7 +17,7 @@ from bot.channels import console
 from bot.channels.telegram.settings import TOKEN_VARIABLE
 from bot.content import load as content_module
 from bot.core.conversation import ENTRY, Conversation
-from bot.core.messages import Input, Reply, User
+from bot.core.messages import Input, Reply, User, UserKey
 from bot.core.text import french_datetime
 from bot.handoff import leads, outbox
 from bot.ops import config as config_module
@@ -279,7 +279,7 @@ def _links(args: argparse.Namespace) -> int:
     directory = conversation.content.directory
     for row in rows:
         found = directory.get(row["coordination_id"]) if directory else None
-        chat = str(row["chat_key"]).partition(":")[2]
+        chat = UserKey.parse(str(row["chat_key"])).chat
         print(f"{chat:>16}  {found.name if found else row['coordination_id']}  "
               f"(reliée le {french_datetime(row['linked_at'])})")
     return 0
@@ -287,7 +287,7 @@ def _links(args: argparse.Namespace) -> int:
 
 def _unlink(args: argparse.Namespace) -> int:
     conversation = _conversation(store=_existing_store())
-    if leads.unlink(conversation.store, f"telegram:{args.chat.strip()}"):
+    if leads.unlink(conversation.store, UserKey("telegram", args.chat.strip()).chat_key):
         print(f"La discussion {args.chat} ne recevra plus de demandes.")
         return 0
     sys.stderr.write(f"La discussion {args.chat} n'est reliée à aucune coordination.\n")

@@ -54,7 +54,7 @@ from bot.channels.telegram.drawing import Drawings
 from bot.channels.telegram.settings import Settings
 from bot.content.model import MENU_COMMANDS, Content
 from bot.core.conversation import FEEDBACK, Conversation
-from bot.core.messages import Attachment, Button, Input, Reply, User
+from bot.core.messages import Attachment, Button, Input, Reply, User, UserKey
 from bot.core.text import typeset
 from bot.handoff import outbox
 from bot.handoff.coordination import CLOSE, TAKE
@@ -644,7 +644,7 @@ class TelegramChannel:
             owed = self.conversation.files_owed(CHANNEL, since)
         for user in owed:
             try:
-                await self._files_later(bot, int(user.id.split(":")[0]), user)
+                await self._files_later(bot, int(UserKey.of(user).chat), user)
             except TelegramError as exc:  # one chat's problem never stops the others
                 logger.warning("Fichiers d'un résultat non envoyés : %s", type(exc).__name__)
 
