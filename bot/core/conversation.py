@@ -31,8 +31,9 @@ from bot.ops.config import Config
 from bot.qualification.adviser import EXACT as ADVISER_EXACT
 from bot.qualification.adviser import OPEN_SESSION, AdviserDesk
 from bot.qualification.interview import EXACT as INTERVIEW_EXACT
-from bot.qualification.interview import FINISH, RESUME_PAYLOAD, Interview, Render
+from bot.qualification.interview import FINISH, RESUME_PAYLOAD, Interview
 from bot.qualification.interview import PREFIXES as INTERVIEW_PREFIXES
+from bot.qualification.outcome import Render
 from bot.storage.db import Store
 
 MAX_QUESTION_LENGTH = 1000
@@ -150,7 +151,7 @@ class Conversation:
         milliseconds. Channels call it from a worker thread while other users are served; it
         does nothing for other inputs."""
         if self.interview is not None and inp.button in SLOW_BUTTONS:
-            self.interview.draw_ahead(_key(inp.user), finished=inp.button == HANDOFF_SEND,
+            self.interview.outcomes.draw_ahead(_key(inp.user), finished=inp.button == HANDOFF_SEND,
                                       render=render)
 
     def defer_embedding(self) -> None:
@@ -188,17 +189,19 @@ class Conversation:
         """Make the chart and report of the user's latest result (``render``: in another
         process), so that :meth:`latest_files` finds them; any thread, no lock needed."""
         if self.interview is not None:
-            self.interview.draw_ahead(_key(user), finished=True, render=render)
+            self.interview.outcomes.draw_ahead(_key(user), finished=True, render=render)
 
     def latest_files(self, user: User) -> tuple[Attachment, ...]:
         """The chart and report of the user's latest result (under the core's lock, like
         :meth:`handle`)."""
-        return self.interview.latest_files(_key(user)) if self.interview is not None else ()
+        if self.interview is None:
+            return ()
+        return self.interview.outcomes.latest_files(_key(user))
 
     def files_sent(self, user: User) -> None:
         """The files that followed the user's latest verdict were shown (under the lock)."""
         if self.interview is not None:
-            self.interview.files_sent(_key(user))
+            self.interview.outcomes.files_sent(_key(user))
 
     def files_owed(self, channel: str, since: str) -> list[User]:
         """Users of ``channel`` whose latest verdict, shown since ``since`` (ISO time), still
@@ -206,7 +209,7 @@ class Conversation:
         if self.interview is None:
             return []
         owed = []
-        for key in self.interview.files_owed(since):
+        for key in self.interview.outcomes.files_owed(since):
             user = UserKey.parse(key).user
             if user.channel == channel:
                 owed.append(user)

@@ -22,7 +22,8 @@ from bot.core.text import clean_field, french_date, valid_email
 from bot.handoff import leads as lead_store
 from bot.handoff import outbox
 from bot.ops.config import Config
-from bot.qualification.interview import SESSION_STATUS, Interview, Session
+from bot.qualification.interview import Interview
+from bot.qualification.session import SESSION_STATUS, Session
 from bot.storage.db import Store, now
 
 # Button data ("k…": contact)
@@ -312,9 +313,9 @@ class Handoff:
         }
         session = self._last_result(user_key)
         if session is not None and session.id == state.get("session_id"):
-            result, chart, report, name = self.interview.result_files(session)
+            result, chart, report, name = self.interview.outcomes.result_files(session)
             lead.update(project=result.project, verdict=result.verdict_label,
-                        summary=self.interview.summary_text(result), report=report,
+                        summary=self.interview.outcomes.summary_text(result), report=report,
                         report_name=name, chart=chart)
         channels, fallback = outbox.recipients(self.config, self.store, coordination)
         lead["flagged"] = int(fallback)

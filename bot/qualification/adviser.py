@@ -10,7 +10,8 @@ so it survives a restart too.
 from __future__ import annotations
 
 from bot.core.messages import Button, Reply
-from bot.qualification.interview import SESSION_STATUS, Interview
+from bot.qualification.interview import Interview
+from bot.qualification.session import SESSION_STATUS
 from bot.storage.db import row_id
 
 MENU = "cm"

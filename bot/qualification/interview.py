@@ -2,21 +2,21 @@
 explaining why, pausing and resuming, the recap, then the verdict with chart and report.
 
 The logic of what comes next lives in :mod:`bot.qualification.rules`; this module turns it into
-:class:`~bot.core.conversation.Reply` objects and keeps each user's session in SQLite after every
-step, so that a restart — or a pause of several days — loses nothing.
+:class:`~bot.core.conversation.Reply` objects and keeps each user's session
+(:mod:`bot.qualification.session`) in SQLite after every step, so that a restart — or a pause
+of several days — loses nothing. The result and its files are made by
+:mod:`bot.qualification.outcome`.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import date
 from typing import Any
 
 from bot.content.directory import Directory
 from bot.content.territory import Territories, parse_department
-from bot.core.messages import Attachment, Button, Reply
+from bot.core.messages import Button, Reply
 from bot.core.text import fold, french_date
 from bot.qualification import rules as logic
 from bot.qualification.dialog import (
@@ -29,8 +29,9 @@ from bot.qualification.dialog import (
     Dialog,
     Question,
 )
-from bot.qualification.report import chart_filename
-from bot.qualification.results import AnswerLine, Result
+from bot.qualification.outcome import Outcomes
+from bot.qualification.results import Result
+from bot.qualification.session import Session, save
 from bot.storage.db import Store
 
 RECAP = "__recap__"
@@ -57,64 +58,8 @@ LINK = "dlink"  # adviser: a resume link for the founder
 PREFIXES = (ANSWER, TOGGLE, VALIDATE, PICK_DEPARTMENT, SKIP, WHY, EDIT)
 EXACT = (BACK, PAUSE, RESUME, RESTART, RETRY, FINISH, NOTE, LINK)
 RESUME_PAYLOAD = "reprise-"  # /start reprise-<token>
-# A session's status as a user reads it.
-SESSION_STATUS = {"active": "en cours", "paused": "en pause", "done": "terminé",
-                  "abandoned": "abandonné"}
-
-# Makes a result's chart and report (PNG, PDF), possibly in another process.
-Render = Callable[[Result], tuple[bytes, bytes]]
 
 
-
-@dataclass
-class Session:
-    """One user's questionnaire, as stored."""
-
-    user_key: str
-    version: str
-    id: int | None = None
-    status: str = "active"  # active, paused, done, abandoned
-    answers: dict[str, Any] = field(default_factory=dict)
-    skipped: list[str] = field(default_factory=list)
-    history: list[str] = field(default_factory=list)  # answered questions, in order
-    current: str | None = None  # question id, or RECAP
-    selection: list[str] = field(default_factory=list)  # multiple choice being toggled
-    candidates: list[str] = field(default_factory=list)  # departments to confirm
-    failures: int = 0
-    editing: bool = False  # changing an answer from the recap
-    started: str = field(default_factory=lambda: date.today().isoformat())
-    verdict: str = ""
-    region: str = ""
-    adviser_key: str | None = None  # the adviser who started it, in adviser mode
-    structure: str = ""  # the adviser's structure
-    project: str = ""
-    token: str | None = None  # resume link handed to the founder
-    notes: list[list[str]] = field(default_factory=list)  # adviser's private [section, note]
-    files_pending: bool = False  # verdict shown, its chart and report not sent yet
-
-    _STATE = ("answers", "skipped", "history", "current", "selection", "candidates",
-              "failures", "editing", "started", "structure", "notes", "files_pending")
-
-    @property
-    def driven_by_adviser(self) -> bool:
-        return self.adviser_key is not None and self.adviser_key == self.user_key
-
-    def to_row(self) -> dict[str, Any]:
-        return {"id": self.id, "user_key": self.user_key, "version": self.version,
-                "status": self.status, "verdict": self.verdict, "region": self.region,
-                "adviser_key": self.adviser_key, "project": self.project, "token": self.token,
-                "state": {k: getattr(self, k) for k in self._STATE}}
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> Session:
-        session = cls(row["user_key"], row["version"], id=row["id"], status=row["status"],
-                      verdict=row.get("verdict") or "", region=row.get("region") or "",
-                      adviser_key=row.get("adviser_key"), project=row.get("project") or "",
-                      token=row.get("token"))
-        for key in cls._STATE:
-            if key in row["state"]:
-                setattr(session, key, row["state"][key])
-        return session
 
 
 class Interview:
@@ -127,7 +72,7 @@ class Interview:
         self.store = store
         self.territories = territories
         self.contact_button = contact_button
-        self.directory = directory  # names the regional coordination on the report
+        self.outcomes = Outcomes(dialog, store, territories, directory)
         # How a deep link is written: the Telegram channel sets "https://t.me/<bot>?start=".
         self.link_base = "/start "
         self.m = dialog.messages
@@ -475,8 +420,7 @@ class Interview:
             max=f"{question.maximum:g}" if question.maximum is not None else "…")
 
     def _save(self, session: Session) -> Session:
-        session.id = self.store.save_session(session.to_row())
-        return session
+        return save(self.store, session)
 
     # ----------------------------------------------------------------------------------------
     # What the user sees
@@ -538,126 +482,6 @@ class Interview:
         rows.append((Button(self.m["btn_back"], BACK), Button(self.m["btn_pause"], PAUSE)))
         return Reply("\n".join(lines), buttons=tuple(rows), kind="question")
 
-
-    def draw_ahead(self, user_key: str, *, finished: bool,
-                   render: Render | None = None) -> None:
-        """Draw the chart and write the report of the user's questionnaire in progress (or
-        latest finished one) from a read-only snapshot, so that :meth:`result_files` finds
-        them ready. Touches no state: meant to run in another thread, outside the core's
-        lock, while the core serves other users. ``render`` makes the two files elsewhere
-        (another process, which does not hold this one's GIL for half a second)."""
-        from bot.qualification.report import (
-            draw_result_files,
-            keep_result_files,
-            kept_result_files,
-        )
-
-        row = self.store.session_snapshot(user_key, finished=finished)
-        if row is None:
-            return
-        session = Session.from_row(row)
-        result = self._evaluate(session, with_notes=session.driven_by_adviser)
-        if not kept_result_files(result):
-            keep_result_files(result, *(render or draw_result_files)(result))
-
-    def _evaluate(self, session: Session, *, with_notes: bool = False) -> Result:
-        """The session's result, with what the report prints around it: project name and
-        description, regional coordination, the adviser's notes ``with_notes``."""
-        answers = session.answers
-
-        def given(role: str) -> str:
-            return str(answers.get(self.dialog.role(role)) or "")
-
-        project = given("project_name") or session.project or ""
-        notes = tuple(AnswerLine(section, "", note) for section, note in session.notes)
-        result = logic.evaluate(self.dialog, answers, self.territories,
-                                skipped=session.skipped, project=project,
-                                notes=notes if with_notes else ())
-        coordination = ""
-        department = self.territories.department(given("department"))
-        if department is not None and self.directory is not None:
-            regional = self.directory.of_region(department.region.id)
-            coordination = regional[0].name if regional else ""
-        return replace(result, description=given("description"),
-                       coordination=coordination,
-                       adviser=session.structure if with_notes else "")
-
-    def result_files(self, session: Session, *, with_notes: bool = False
-                     ) -> tuple[Result, bytes, bytes, str]:
-        """The session's result, chart (PNG), report (PDF) and report file name; the
-        adviser's notes, in a copy marked confidential, only ``with_notes``. Marks the
-        session done."""
-        result = self._finished(session, with_notes=with_notes)
-        return (result, *self._drawn(result))
-
-    def latest_files(self, user_key: str) -> tuple[Attachment, ...]:
-        """The chart and report of the user's latest result (what follows a verdict shown
-        first); nothing when there is no finished questionnaire."""
-        row = self.store.last_done_session(user_key)
-        if row is None:
-            return ()
-        session = Session.from_row(row)
-        return self._attachments(self._finished(session, with_notes=session.driven_by_adviser))
-
-    def files_sent(self, user_key: str) -> None:
-        """The chart and report that followed the user's latest verdict were sent."""
-        row = self.store.last_done_session(user_key)
-        if row is not None and row["state"].get("files_pending"):
-            session = Session.from_row(row)
-            session.files_pending = False
-            self._save(session)
-
-    def files_owed(self, since: str) -> list[str]:
-        """Users whose latest verdict (shown since ``since``, ISO time) still waits for its
-        chart and report: the bot stopped before sending them."""
-        return [row["user_key"] for row in self.store.db.query(
-            "SELECT user_key FROM sessions AS s WHERE status = 'done' AND updated >= ? AND "
-            "json_extract(state, '$.files_pending') = 1 AND id = (SELECT id FROM sessions "
-            "WHERE user_key = s.user_key AND status = 'done' ORDER BY updated DESC, id DESC "
-            "LIMIT 1) ORDER BY updated", [since])]
-
-    def _finished(self, session: Session, *, with_notes: bool,
-                  files_later: bool = False) -> Result:
-        """The session's result; the session marked done with its verdict (and, with
-        ``files_later``, as owed its chart and report unless they are made already), in one
-        write."""
-        from bot.qualification.report import kept_result_files
-
-        result = self._evaluate(session, with_notes=with_notes)
-        owed = files_later and not kept_result_files(result)
-        if session.status != "done" or session.verdict != result.verdict or owed:
-            session.status, session.verdict = "done", result.verdict
-            session.region = result.region
-            session.files_pending = session.files_pending or owed
-            self._save(session)
-        return result
-
-    @staticmethod
-    def _drawn(result: Result) -> tuple[bytes, bytes, str]:
-        """The result's chart (PNG), report (PDF) and report file name: kept ones when they
-        were made ahead, else made here."""
-        from bot.qualification.report import (  # matplotlib: heavy
-            cached_report_pdf,
-            radar_png,
-            report_filename,
-        )
-
-        chart = radar_png(result.objectives, result.project, result.date)
-        return chart, cached_report_pdf(result, chart), report_filename(result)
-
-    def _attachments(self, result: Result) -> tuple[Attachment, ...]:
-        chart, report, name = self._drawn(result)
-        return (Attachment("photo", chart_filename(result), chart,
-                           self.m["result_chart_caption"]),
-                Attachment("document", name, report, self.m["result_report_caption"]))
-
-    def summary_text(self, result: Result) -> str:
-        """The verdict and criteria in a few lines, for a coordination."""
-        lines = [f"Verdict : {result.verdict_label} — {result.maturity}"]
-        lines += [f"{c.icon} {c.id} {c.label}" for c in result.criteria]
-        lines.append(f"{self.m['result_eligibility']} : {result.eligibility_text}")
-        return "\n".join(lines)
-
     def _result_replies(self, session: Session, *, with_notes: bool,
                         files_later: bool = False) -> list[Reply]:
         """The verdict, advice, chart and report; an adviser's notes only for the adviser.
@@ -667,14 +491,14 @@ class Interview:
         if self.contact_button is not None and not session.driven_by_adviser:
             buttons.append((self.contact_button,))
         buttons.append((Button(self.m["btn_restart"], RESTART),))
-        result = self._finished(session, with_notes=with_notes, files_later=files_later)
+        result = self.outcomes.finished(session, with_notes=with_notes, files_later=files_later)
         verdict = Reply(self._verdict_text(result), kind="result")
         advice = self._advice_text(result)
         if files_later and session.files_pending:  # until sent: owed again after a restart
             return [verdict, Reply(f"{advice}\n\n{self.m['result_files_coming']}",
                                    kind="result", buttons=tuple(buttons), files_to_follow=True)]
         return [verdict, Reply(advice, kind="result", buttons=tuple(buttons),
-                               attachments=self._attachments(result))]
+                               attachments=self.outcomes.attachments(result))]
 
     def _verdict_text(self, result: Result) -> str:
         lines = [f"🧭 {result.verdict_label}", "", result.verdict_text, "",

@@ -128,7 +128,7 @@ _BODY_PT = 9.5
 
 def cached_report_pdf(result: Result, chart_png: bytes | None = None) -> bytes:
     """:func:`report_pdf`, kept for the latest results: writing it takes about half a second,
-    so it is written ahead, outside the core's lock (see ``Interview.draw_ahead``)."""
+    so it is written ahead, outside the core's lock (see ``Outcomes.draw_ahead``)."""
     return _kept_or_made(_REPORTS, (result, chart_png), lambda: report_pdf(result, chart_png))
 
 
