@@ -586,7 +586,7 @@ def _strict(constant: str) -> Any:
 
 STATUSES = {"active", "paused", "done", "abandoned"}
 HANDOFF_STEPS = {"department", "consent", "name", "structure", "email", "phone", "preferred",
-                 "confirm"}
+                 "message", "confirm"}
 LEAD_STATUSES = {"nouveau", "pris en charge", "clos", "retiré"}
 
 

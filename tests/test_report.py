@@ -12,6 +12,8 @@ from dataclasses import replace
 import pytest
 
 from bot.channels.telegram.drawing import Drawings
+from bot.content import load as content_module
+from bot.content.model import Content
 from bot.qualification.radar import draw_radar_png
 from bot.qualification.report import (
     chart_filename,
@@ -29,6 +31,8 @@ from bot.qualification.results import (
     ObjectiveScore,
     Result,
 )
+from bot.qualification.rules import document_words
+from tests.support.content_edits import edit
 from tests.support.documents import pdf_pages, pdf_text
 
 LAW = "Loi du 31 juillet 2014, article 9"
@@ -38,8 +42,10 @@ ECONOMY = "Développer une économie intégrée au territoire"
 
 
 @pytest.fixture(scope="module")
-def result() -> Result:
-    """A project in the making, named in a way that would break careless HTML."""
+def result(content: Content) -> Result:
+    """A project in the making, named in a way that would break careless HTML; the words of
+    its chart and report are the shipped ones."""
+    assert content.dialog is not None
     return Result(
         verdict=IN_THE_MAKING,
         verdict_label="PTCE en devenir",
@@ -106,12 +112,13 @@ def result() -> Result:
         notes=(AnswerLine("Membres", "", "Relancer la scierie de Die en janvier."),),
         description="Une filière bois locale, de la forêt du Diois aux menuisiers.",
         coordination="CRESS Auvergne-Rhône-Alpes",
+        words=document_words(content.dialog),
     )
 
 
 @pytest.fixture(scope="module")
 def chart(result: Result) -> bytes:
-    return radar_png(result.objectives, result.project, result.date)
+    return radar_png(result)
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +148,7 @@ def test_the_chart_is_a_png_large_enough_for_a_phone(chart):
 
 def test_the_chart_can_be_drawn_again_and_again(result, chart):
     # drawn anew, not the kept copy
-    again = draw_radar_png(result.objectives, result.project, result.date)
+    again = draw_radar_png(result.objectives, result.project, result.date, result.words)
     assert len(chart) > 1000 and len(again) > 1000
     assert again == chart  # same answers, same picture (no timestamp in the file)
 
@@ -149,19 +156,20 @@ def test_the_chart_can_be_drawn_again_and_again(result, chart):
 def test_charts_can_be_drawn_from_several_threads_at_once(result, chart):
     with ThreadPoolExecutor(max_workers=4) as pool:
         charts = list(pool.map(
-            lambda _: draw_radar_png(result.objectives, result.project, result.date), range(4)))
+            lambda _: draw_radar_png(result.objectives, result.project, result.date,
+                                     result.words), range(4)))
     assert all(drawn == chart for drawn in charts)
 
 
 def test_a_radar_needs_at_least_three_objectives(result):
     with pytest.raises(ValueError):
-        radar_png(result.objectives[:2])
+        radar_png(replace(result, objectives=result.objectives[:2]))
 
 
 def test_an_objective_not_examined_is_drawn_as_such(result, chart):
     unexamined = tuple(replace(o, score=0, examined=False) if o.id == "recherche" else o
                        for o in result.objectives)
-    other = draw_radar_png(unexamined, result.project, result.date)
+    other = draw_radar_png(unexamined, result.project, result.date, result.words)
     assert other != chart and png_size(other) == png_size(chart)
     grey = (0x8A, 0x8A, 0x85)  # its name and « (non examiné) »
     assert colour_count(other, grey, tolerance=3) > 200
@@ -173,8 +181,8 @@ def test_higher_scores_cover_more_of_the_chart(result):
     a weak one a small part of it."""
     def tinted(score: int) -> int:
         objectives = tuple(replace(o, score=score) for o in result.objectives)
-        return colour_count(draw_radar_png(objectives, result.project, result.date),
-                            (218, 207, 230), tolerance=6)  # the polygon's light purple
+        chart = draw_radar_png(objectives, result.project, result.date, result.words)
+        return colour_count(chart, (218, 207, 230), tolerance=6)  # the polygon's light purple
 
     weak, middle, strong = tinted(25), tinted(50), tinted(100)
     assert 0 < weak < middle < strong
@@ -184,7 +192,7 @@ def test_higher_scores_cover_more_of_the_chart(result):
 def test_a_long_project_name_is_cut_and_stays_in_the_picture(result):
     from PIL import Image
 
-    chart = draw_radar_png(result.objectives, "Coopérative " * 20, result.date)
+    chart = draw_radar_png(result.objectives, "Coopérative " * 20, result.date, result.words)
     title = Image.open(io.BytesIO(chart)).convert("RGB").crop((0, 15, 1000, 75))
     margins = [title.getpixel((x, y)) for x in (*range(15), *range(985, 1000))
                for y in range(60)]
@@ -216,7 +224,9 @@ def test_the_report_is_a_pdf_whose_first_page_holds_the_essentials(document, res
 def test_the_verdict_maturity_and_eligibility_are_shown(text):
     assert "Il reste à associer une entreprise hors ESS." in text
     assert "Stade de maturité : Émergent : la coopération a commencé" in text
-    assert ("Éligible aux appels de l'État en l'état : pas encore, parce qu'aucune entreprise "
+    # The same words as the chat's (the decree named).
+    assert ("Éligible aux appels de l'État en l'état (décret n° 2015-431 du 15 avril 2015) : "
+            "pas encore, parce qu'aucune entreprise "
             "hors ESS n'est membre.") in text
 
 
@@ -353,3 +363,18 @@ def test_stopping_the_drawing_process_releases_whoever_waits(result):
     assert outcomes[1:] == ["drawing stopped", "drawing stopped"]
     with pytest.raises(RuntimeError):
         drawings.draw(result)
+
+
+def test_an_editor_rewords_the_report_and_the_chart_in_the_yaml(result, content_copy):
+    """The documents' words are content: edited in dialogs/qualification.yaml, they change
+    the PDF and the chart without touching Python."""
+    dialog_file = content_copy / "dialogs" / "qualification.yaml"
+    edit(dialog_file, 'report_answers: "Vos réponses"', 'report_answers: "Réponses du porteur"')
+    edit(dialog_file, 'chart_legend: "Objectifs généraux"', 'chart_legend: "Les trois axes"')
+    edited = content_module.load(content_copy)
+    assert edited.dialog is not None
+    reworded = replace(result, words=document_words(edited.dialog))
+    text = pdf_text(report_pdf(reworded, None))
+    assert "Réponses du porteur" in text and "Vos réponses" not in text
+    assert draw_radar_png(result.objectives, result.project, result.date, reworded.words) != \
+        draw_radar_png(result.objectives, result.project, result.date, result.words)

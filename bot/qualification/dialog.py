@@ -226,6 +226,17 @@ _CRITERION_KEYS = {"id", "label", "level", "combine", "quote", "source", "met", 
 _OBJECTIVE_KEYS = {"id", "label", "general", "strength", "next_step", "criterion",
                    "next_step_unless"}
 _RULE_KEYS = {"id", "text", "when"}
+# The words of the PDF report and the chart (carried by each Result to the drawing process).
+DOCUMENT_MESSAGES = (
+    "report_title", "report_disclaimer", "report_page", "report_confidential",
+    "report_confidential_of", "report_no_name", "report_territory", "report_territory_unknown",
+    "report_coordination", "report_date", "report_date_value", "report_verdict",
+    "report_criteria", "report_criteria_sources", "report_blocking", "report_expected",
+    "report_met", "report_partial", "report_missing", "report_unexamined", "report_profile",
+    "report_profile_note", "report_notes", "report_answers", "report_other_questions",
+    "chart_title", "chart_title_unnamed", "chart_subtitle", "chart_legend", "chart_unexamined",
+    "result_stage", "result_eligibility", "result_strengths", "result_next_steps",
+)
 REQUIRED_DIALOG_MESSAGES = (
     "lead_subject_lead", "lead_subject_reminder", "lead_subject_withdrawal",
     "lead_subject_notice", "lead_withdrawn", "lead_reminder", "lead_fallback", "lead_body",
@@ -236,7 +247,7 @@ REQUIRED_DIALOG_MESSAGES = (
     "too_many_failures", "recap", "stale", "finished", "restart", "faq_then_resume",
     "multi_hint", "no_session", "result_criteria", "result_stage", "result_eligibility",
     "result_strengths", "result_next_steps", "result_chart_caption", "result_report_caption",
-    "result_files_coming",
+    "result_files_coming", *(k for k in DOCUMENT_MESSAGES if not k.startswith("result_")),
     "first_question", "unexamined", "unconfirmed", "stopped_next_step", "hint_partial",
     "hint_missing", "hint_unexamined", "maturity_unexamined", "eligibility_yes",
     "eligibility_no", "eligibility_check", "eligibility_definition", "eligibility_unexamined",

@@ -139,7 +139,7 @@ class Outcomes:
             report_filename,
         )
 
-        chart = radar_png(result.objectives, result.project, result.date)
+        chart = radar_png(result)
         return chart, cached_report_pdf(result, chart), report_filename(result)
 
     def attachments(self, result: Result) -> tuple[Attachment, ...]:

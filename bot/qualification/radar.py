@@ -13,7 +13,7 @@ import io
 import math
 import textwrap
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -23,6 +23,8 @@ from bot.qualification.results import ObjectiveScore
 
 if TYPE_CHECKING:
     from PIL import ImageDraw, ImageFont
+
+Words = tuple[tuple[str, str], ...]  # messages and their text, as Result.words
 
 # One colour per general objective, in order of appearance (colour-blind friendly, dark enough
 # to read as text on white; no red, which would read as "bad").
@@ -48,8 +50,8 @@ _PLOT = (284, 294, 716, 726)
 _PNG_COMPRESSION = 1  # zlib level: fastest; the palette already makes the file small
 
 
-def draw_radar_png(objectives: Sequence[ObjectiveScore], project: str = "", day: str = ""
-                   ) -> bytes:
+def draw_radar_png(objectives: Sequence[ObjectiveScore], project: str, day: str,
+                   words: Words) -> bytes:
     """Draw the objectives' scores (0–100) as a radar chart and return it as PNG bytes.
 
     1000 × 1000 px with large text, to stay readable on a phone: one axis per objective,
@@ -57,30 +59,36 @@ def draw_radar_png(objectives: Sequence[ObjectiveScore], project: str = "", day:
     a legend; circles at 25, 50, 75 and 100; the score written next to each point. An
     objective not examined (too few answers) has no point: its axis says « non examiné » in
     grey, and the polygon joins the others. The project's name and the date head the
-    picture, which may travel alone. The same input gives the same bytes.
+    picture, which may travel alone. ``words`` are the chart's messages (``chart_…``, see
+    :attr:`Result.words <bot.qualification.results.Result.words>`). The same input gives the
+    same bytes.
 
     Raises ``ValueError`` with fewer than three objectives (no polygon to draw).
     """
     if len(objectives) < 3:
         raise ValueError("Un graphique radar demande au moins trois objectifs.")
     key = tuple((o.label, o.general, o.examined) for o in objectives)
+    wording = dict(words)
     with _DRAWING:  # FreeType's fonts are not drawn with from two threads at once
-        return _template(key).draw(objectives, project, day)
+        template = _template(key, wording["chart_legend"], wording["chart_unexamined"])
+        return template.draw(objectives, project, day, wording)
 
 
 _DRAWING = threading.Lock()
 
 
 @lru_cache(maxsize=2)  # about 5 MB each; most founders' objectives are all examined
-def _template(key: tuple[tuple[str, str, bool], ...]) -> _Template:
-    return _Template(key)
+def _template(key: tuple[tuple[str, str, bool], ...], legend: str, unexamined: str
+              ) -> _Template:
+    return _Template(key, legend, unexamined)
 
 
 class _Template:
     """The parts of the radar common to every chart of a set of objectives, drawn once.
     Read-only once built: each chart is drawn on copies."""
 
-    def __init__(self, key: tuple[tuple[str, str, bool], ...]) -> None:
+    def __init__(self, key: tuple[tuple[str, str, bool], ...], legend: str,
+                 unexamined: str) -> None:
         from PIL import Image, ImageDraw
 
         self.colours = _general_colours(general for _, general, _ in key)
@@ -94,28 +102,29 @@ class _Template:
             draw.line(_scaled((_CENTRE, _point(angle, _RADIUS))), fill=_GRID, width=_SCALE)
         bold = _font("B", _LABEL_PX * _SCALE)
         for angle, (label, general, examined) in zip(self.angles, key, strict=True):
-            text = _wrap(printable(label, "B")) + ("" if examined else "\n(non examiné)")
+            text = _wrap(printable(label, "B")) + ("" if examined else f"\n({unexamined})")
             draw.multiline_text(_scaled(_point(angle, _LABEL_RADIUS)), text, font=bold,
                                 fill=self.colours[general] if examined else _UNEXAMINED,
                                 anchor=_anchor(angle), align="center",
                                 spacing=round(0.15 * _LABEL_PX * _SCALE))
         if not any(examined for _, _, examined in key):
-            draw.text(_scaled(_CENTRE), "non examiné", font=_font("", _LABEL_PX * _SCALE),
+            draw.text(_scaled(_CENTRE), unexamined, font=_font("", _LABEL_PX * _SCALE),
                       fill=_UNEXAMINED, anchor="mm")
-        self._legend(draw)
+        self._legend(draw, legend)
         # The circle's square stays at twice the size: each chart draws its polygon there.
         self.plot = big.crop(_scaled(_PLOT))
         self.picture = big.reduce(_SCALE)
 
-    def _legend(self, draw: ImageDraw.ImageDraw) -> None:
-        """« Objectifs généraux » and a coloured square per general objective, at the foot."""
+    def _legend(self, draw: ImageDraw.ImageDraw, title: str) -> None:
+        """``title`` (« Objectifs généraux ») and a coloured square per general objective, at
+        the foot."""
         font = _font("", _SMALL_PX * _SCALE)
         row, square, gap = 37 * _SCALE, 26 * _SCALE, 18 * _SCALE
         names = [printable(general) for general in self.colours]
         width = square + gap + max(draw.textlength(name, font=font) for name in names)
         left = (_SIZE * _SCALE - width) / 2
         top = (_SIZE - 12) * _SCALE - row * len(names)
-        draw.text((_SIZE * _SCALE / 2, top - row / 2), "Objectifs généraux", font=font,
+        draw.text((_SIZE * _SCALE / 2, top - row / 2), printable(title), font=font,
                   fill="black", anchor="mm")
         for i, (name, colour) in enumerate(zip(names, self.colours.values(), strict=True)):
             middle = top + row * i + row / 2
@@ -124,7 +133,8 @@ class _Template:
             draw.text((left + square + gap, middle), name, font=font, fill="black",
                       anchor="lm")
 
-    def draw(self, objectives: Sequence[ObjectiveScore], project: str, day: str) -> bytes:
+    def draw(self, objectives: Sequence[ObjectiveScore], project: str, day: str,
+             words: Mapping[str, str]) -> bytes:
         """This founder's chart: the kept picture, then the polygon, points, scores, title."""
         from PIL import Image, ImageDraw
 
@@ -151,7 +161,7 @@ class _Template:
             draw.text(where, str(score), font=bold, fill=colour, anchor="mm")
         picture = self.picture.copy()
         picture.paste(plot.reduce(_SCALE), origin)
-        self._heading(ImageDraw.Draw(picture), project, day)
+        self._heading(ImageDraw.Draw(picture), project, day, words)
         # A few flat colours and their anti-aliasing: 256 colours keep the picture, and the
         # file is a third of the size, encoded twice as fast.
         palette = picture.quantize(colors=256, method=Image.Quantize.FASTOCTREE)
@@ -160,15 +170,18 @@ class _Template:
         return buffer.getvalue()
 
     @staticmethod
-    def _heading(draw: ImageDraw.ImageDraw, project: str, day: str) -> None:
+    def _heading(draw: ImageDraw.ImageDraw, project: str, day: str,
+                 words: Mapping[str, str]) -> None:
         font = _font("B", _TITLE_PX)
         project = " ".join(printable(project, "B").split())
-        heading = f"Profil de « {project} »" if project else "Profil du projet"
+        heading = (words["chart_title"].format(project=project) if project
+                   else words["chart_title_unnamed"])
         while draw.textlength(heading, font=font) > _SIZE - 60:  # a long name is cut
             project = project[:-1]
-            heading = f"Profil de « {project.rstrip()}… »"
-        draw.text((_SIZE / 2, 25), heading, font=font, fill="black", anchor="ma")
-        subtitle = "notés de 0 à 100, un cercle tous les 25"
+            heading = words["chart_title"].format(project=f"{project.rstrip()}…")
+        draw.text((_SIZE / 2, 25), printable(heading, "B"), font=font, fill="black",
+                  anchor="ma")
+        subtitle = printable(words["chart_subtitle"])
         if day:
             subtitle += f" · {french_date(day)}"
         draw.text((_SIZE / 2, 90), subtitle, font=_font("", _SMALL_PX), fill=_SUBTITLE,

@@ -32,21 +32,12 @@ from bot.qualification.results import (
     PTCE,
     UNEXAMINED,
     AnswerLine,
-    CriterionResult,
-    ObjectiveScore,
     Result,
 )
 
-TITLE = "Mon projet est-il un PTCE ? — rapport"
-DISCLAIMER = (
-    "Outil inspiré du référentiel des PTCE — ce n'est pas le référentiel officiel ; "
-    "ce rapport n'est pas un label."
-)
-ELIGIBILITY_PREFIX = "Éligible aux appels de l'État en l'état : "
-
-
-_STATUS_WORD = {MET: "rempli", PARTIAL: "en partie", MISSING: "manquant",
-                UNEXAMINED: "non examiné"}
+# The message naming each criterion status in the report (its words: Result.words).
+_STATUS_WORD = {MET: "report_met", PARTIAL: "report_partial", MISSING: "report_missing",
+                UNEXAMINED: "report_unexamined"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -54,18 +45,22 @@ _STATUS_WORD = {MET: "rempli", PARTIAL: "en partie", MISSING: "manquant",
 # --------------------------------------------------------------------------------------------
 
 
-def radar_png(objectives: Sequence[ObjectiveScore], project: str = "", day: str = "") -> bytes:
-    """The radar chart of :func:`draw_radar_png`. The latest charts are kept: a founder who
-    asks to be put in touch right after their result sends the chart they have just seen."""
-    key = (tuple(objectives), project, day)
-    return _kept_or_made(_CHARTS, key, lambda: draw_radar_png(*key))
+def radar_png(result: Result) -> bytes:
+    """The radar chart of ``result`` (:func:`draw_radar_png`). The latest charts are kept: a
+    founder who asks to be put in touch right after their result sends the chart they have
+    just seen."""
+    return _kept_or_made(_CHARTS, _chart_key(result), lambda: _radar(result))
 
 
 def draw_result_files(result: Result) -> tuple[bytes, bytes]:
     """The chart and the report of ``result``, drawn and written here: what
     :func:`keep_result_files` keeps when another process made them."""
-    chart = draw_radar_png(result.objectives, result.project, result.date)
+    chart = _radar(result)
     return chart, report_pdf(result, chart)
+
+
+def _radar(result: Result) -> bytes:
+    return draw_radar_png(result.objectives, result.project, result.date, result.words)
 
 
 def kept_result_files(result: Result) -> bool:
@@ -85,7 +80,7 @@ def keep_result_files(result: Result, chart: bytes, report: bytes) -> None:
 
 def _chart_key(result: Result) -> tuple[Any, ...]:
     """What a kept chart is found by: what :func:`radar_png` draws from."""
-    return (tuple(result.objectives), result.project, result.date)
+    return (tuple(result.objectives), result.project, result.date, result.words)
 
 
 _CHARTS: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
@@ -144,28 +139,31 @@ def report_pdf(result: Result, chart_png: bytes | None = None) -> bytes:
     from fpdf.enums import XPos, YPos
 
     confidential = bool(result.adviser or result.notes)
-    mark = (f"Confidentiel — notes de l'accompagnateur ({result.adviser})" if result.adviser
-            else "Confidentiel — notes de l'accompagnateur")
+    mark = (result.word("report_confidential_of", structure=result.adviser) if result.adviser
+            else result.word("report_confidential"))
+    title = result.word("report_title")
+    disclaimer = result.word("report_disclaimer")
 
     class Document(FPDF):
         def header(self) -> None:
             if confidential:
                 self.set_font("DejaVu", "B", 8)
                 self.set_text_color(178, 24, 43)
-                self.cell(0, 4, f"{mark} : à ne pas transmettre au porteur du projet",
-                          align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+                self.cell(0, 4, printable(mark), align="C", new_x=XPos.LMARGIN,
+                          new_y=YPos.NEXT)
                 self.set_text_color(0)
 
         def footer(self) -> None:
             self.set_y(-12)
             self.set_font("DejaVu", "", 7.5)
             self.set_text_color(*_GREY)
-            self.cell(0, 4, f"{DISCLAIMER} Page {self.page_no()}/{{nb}}", align="C")
+            page = result.word("report_page", page=str(self.page_no()), pages="{nb}")
+            self.cell(0, 4, printable(f"{disclaimer} {page}"), align="C")
 
     pdf = Document(format="A4", unit="mm")
     day = _parse_date(result.date) or date(2026, 1, 1)
     pdf.set_creation_date(datetime(day.year, day.month, day.day, tzinfo=UTC))
-    pdf.set_title(f"{TITLE} — {result.project}" if result.project.strip() else TITLE)
+    pdf.set_title(f"{title} — {result.project}" if result.project.strip() else title)
     pdf.set_lang("fr")
     for style, path in font_files().items():
         pdf.add_font("DejaVu", style, str(path))
@@ -176,13 +174,15 @@ def report_pdf(result: Result, chart_png: bytes | None = None) -> bytes:
 
     writer.title(result)
     writer.verdict(result)
-    writer.criteria(result.criteria)
-    writer.bullets("Prochaines étapes", result.next_steps, numbered=True)
+    writer.criteria(result)
+    writer.bullets(result.word("result_next_steps"), result.next_steps, numbered=True)
     writer.profile(result, chart_png)
-    writer.bullets("Points forts", result.strengths)
+    writer.bullets(result.word("result_strengths"), result.strengths)
     if result.notes:
-        writer.answers("Notes de l'accompagnateur (privées)", result.notes)
-    writer.answers("Vos réponses", result.answers)
+        writer.answers(result.word("report_notes"), result.notes,
+                       result.word("report_other_questions"))
+    writer.answers(result.word("report_answers"), result.answers,
+                   result.word("report_other_questions"))
     return bytes(pdf.output())
 
 
@@ -217,14 +217,16 @@ class _Writer:
         pdf.ln(1.5)
 
     def title(self, result: Result) -> None:
-        project = result.project.strip() or "Projet sans nom"
-        self.para(TITLE, 9, colour=_GREY)
+        project = result.project.strip() or result.word("report_no_name")
+        self.para(result.word("report_title"), 9, colour=_GREY)
         self.para(project, 17, "B", height=8)
         territory = ", ".join(p for p in (result.department, result.region) if p.strip())
-        facts = [("Territoire", territory or "non précisé")]
+        facts = [(result.word("report_territory"),
+                  territory or result.word("report_territory_unknown"))]
         if result.coordination:
-            facts.append(("Coordination régionale", result.coordination))
-        facts.append(("Date", f"{french_date(result.date)} · questionnaire {result.version}"))
+            facts.append((result.word("report_coordination"), result.coordination))
+        facts.append((result.word("report_date"), result.word(
+            "report_date_value", date=french_date(result.date), version=result.version)))
         for name, value in facts:
             self.pdf.set_font("DejaVu", "B", _BODY_PT)
             self.pdf.cell(46, 4.6, self.text(name))
@@ -237,34 +239,40 @@ class _Writer:
         pdf = self.pdf
         pdf.ln(2)
         pdf.set_fill_color(*_VERDICT_COLOUR.get(result.verdict, (242, 242, 242)))
-        self.para(f"Verdict : {result.verdict_label}", 13, "B", fill=True, height=7)
+        self.para(f"{result.word('report_verdict')} : {result.verdict_label}", 13, "B",
+                  fill=True, height=7)
         self.para(result.verdict_text, fill=True)
-        self.para(f"Stade de maturité : {result.maturity}", fill=True)
-        self.para(f"{ELIGIBILITY_PREFIX}{result.eligibility_text}", fill=True)
+        self.para(f"{result.word('result_stage')} : {result.maturity}", fill=True)
+        self.para(f"{result.word('result_eligibility')} : {result.eligibility_text}",
+                  fill=True)
         pdf.set_fill_color(255, 255, 255)
 
-    def criteria(self, criteria: Sequence[CriterionResult]) -> None:
+    def criteria(self, result: Result) -> None:
+        criteria = result.criteria
         if not criteria:
             return
         from fpdf.fonts import FontFace
 
-        self.heading("Les critères de la loi (article 9 de la loi du 31 juillet 2014)")
+        self.heading(result.word("report_criteria"))
         pdf = self.pdf
         pdf.set_font("DejaVu", "", 8.5)
         with pdf.table(col_widths=(8, 21, 60, 91), line_height=3.9, padding=0.8,
                        first_row_as_headings=False, borders_layout="HORIZONTAL_LINES",
                        cell_fill_mode="NONE", text_align="LEFT") as table:
             for criterion in criteria:
-                level = "bloquant" if criterion.blocking else "attendu"
+                level = result.word("report_blocking" if criterion.blocking
+                                    else "report_expected")
                 colour = _STATUS_COLOUR.get(criterion.status, _GREY)
                 row = table.row()
                 row.cell(criterion.id, style=FontFace(emphasis="BOLD"))
-                row.cell(self.text(f"{criterion.icon} {_STATUS_WORD[criterion.status]}"),
+                status = result.word(_STATUS_WORD[criterion.status])
+                row.cell(self.text(f"{criterion.icon} {status}"),
                          style=FontFace(color=colour, emphasis="BOLD"))
                 row.cell(self.text(f"{criterion.label} ({level})"))
                 row.cell(self.text(criterion.explanation))
         sources = dict.fromkeys(c.source for c in criteria if c.source.strip())
-        self.para("Texte de chaque critère : " + " ; ".join(sources) + ".", 7.5,
+        self.para(f"{result.word('report_criteria_sources')} : " + " ; ".join(sources) + ".",
+                  7.5,
                   colour=_GREY, height=3.5)
 
     def profile(self, result: Result, chart_png: bytes | None) -> None:
@@ -276,7 +284,7 @@ class _Writer:
         pdf = self.pdf
         if pdf.get_y() > pdf.h - 100:
             pdf.add_page()
-        self.heading("Profil du projet (outil inspiré du référentiel des PTCE)")
+        self.heading(result.word("report_profile"))
         top, side = pdf.get_y(), 78 if chart_png else 0
         if chart_png:
             pdf.image(io.BytesIO(chart_png), x=pdf.l_margin, y=top, w=side - 4, h=side - 4)
@@ -292,11 +300,12 @@ class _Writer:
                 if objective.examined:
                     row.cell(f"{objective.score}/100", style=FontFace(emphasis="BOLD"))
                 else:
-                    row.cell("non examiné", style=FontFace(color=_GREY))
+                    row.cell(self.text(result.word("report_unexamined")),
+                             style=FontFace(color=_GREY))
         pdf.set_x(pdf.l_margin + side)
         pdf.set_font("DejaVu", "", 7.5)
         pdf.set_text_color(*_GREY)
-        pdf.multi_cell(width, 3.4, self.text(_PROFILE_NOTE), align="L",
+        pdf.multi_cell(width, 3.4, self.text(result.word("report_profile_note")), align="L",
                        new_x=self.x.LMARGIN, new_y=self.y.NEXT)
         pdf.set_text_color(0)
         pdf.set_y(max(pdf.get_y(), top + side))
@@ -308,7 +317,8 @@ class _Writer:
         for n, item in enumerate(items, 1):
             self.para(f"{n}. {item}" if numbered else f"• {item}")
 
-    def answers(self, title: str, lines: Sequence[AnswerLine]) -> None:
+    def answers(self, title: str, lines: Sequence[AnswerLine], other: str) -> None:
+        """The answers under ``title``, by section (``other``: the questions without one)."""
         if not lines:
             return
         self.heading(title)
@@ -318,16 +328,11 @@ class _Writer:
             if line.section != section:
                 section = line.section
                 pdf.ln(0.5)
-                self.para(section or "Autres questions", 9.5, "B", colour=_GREY)
+                self.para(section or other, 9.5, "B", colour=_GREY)
             if line.question:
                 self.para(line.question, 8.5, "B", height=3.9)
             self.para(line.answer.strip() or "—", 8.5, height=3.9)
 
-
-_PROFILE_NOTE = ("Chaque objectif est noté de 0 à 100 d'après les réponses ; «\u00a0non "
-                 "examiné\u00a0» : "
-                 "trop peu de réponses pour le noter. Un critère de la loi rempli donne au "
-                 "moins 50 à l'objectif qui l'approfondit.")
 
 
 def report_filename(result: Result, extension: str = "pdf") -> str:

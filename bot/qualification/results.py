@@ -84,3 +84,11 @@ class Result:
     description: str = ""  # the project in the founder's words, may be empty
     coordination: str = ""  # the regional coordination's name, may be empty
     adviser: str = ""  # the adviser's structure, on the adviser's copy only
+    # The words of the chart and the report (the dialog's DOCUMENT_MESSAGES, from the YAML),
+    # carried with the result to the process that draws them.
+    words: tuple[tuple[str, str], ...] = ()
+
+    def word(self, key: str, **values: str) -> str:
+        """One of :attr:`words`, its ``{placeholders}`` filled with ``values``."""
+        text = dict(self.words)[key]
+        return text.format(**values) if values else text

@@ -17,6 +17,7 @@ from typing import Any
 from bot.content.territory import Territories
 from bot.qualification.dialog import (
     DEPARTMENT,
+    DOCUMENT_MESSAGES,
     MULTI,
     NUMBER,
     SINGLE,
@@ -358,7 +359,13 @@ def evaluate(dialog: Dialog, answers: dict[str, Any], territories: Territories |
         for q in dialog.questions if q.id in answers or q.id in skipped)
     return Result(verdict, label, text, maturity, criteria, eligible, eligibility, objectives,
                   strengths, next_steps, lines, project, department_label, region,
-                  (today or date.today()).isoformat(), dialog.version, notes)
+                  (today or date.today()).isoformat(), dialog.version, notes,
+                  words=document_words(dialog))
+
+
+def document_words(dialog: Dialog) -> tuple[tuple[str, str], ...]:
+    """The words of the chart and the report, as the dialog's messages give them."""
+    return tuple((key, dialog.messages[key]) for key in DOCUMENT_MESSAGES)
 
 
 def _explanation(dialog: Dialog, criterion: Criterion, status: str, answers: dict[str, Any]
