@@ -19,12 +19,10 @@ from typing import TYPE_CHECKING
 
 from bot.core.text import french_date
 from bot.qualification.fonts import font_files, printable
-from bot.qualification.results import ObjectiveScore
+from bot.qualification.results import ObjectiveScore, Words
 
 if TYPE_CHECKING:
     from PIL import ImageDraw, ImageFont
-
-Words = tuple[tuple[str, str], ...]  # messages and their text, as Result.words
 
 # One colour per general objective, in order of appearance (colour-blind friendly, dark enough
 # to read as text on white; no red, which would read as "bad").

@@ -23,6 +23,9 @@ UNEXAMINED = "unexamined"  # the questionnaire stopped before reaching it
 STATUS_ICON = {MET: "✅", PARTIAL: "⚠️", MISSING: "❌", UNEXAMINED: "➖"}
 
 
+Words = tuple[tuple[str, str], ...]  # messages of the documents and their text
+
+
 @dataclass(frozen=True)
 class CriterionResult:
     """One criterion (L1–L8) as the answers show it."""
@@ -86,7 +89,7 @@ class Result:
     adviser: str = ""  # the adviser's structure, on the adviser's copy only
     # The words of the chart and the report (the dialog's DOCUMENT_MESSAGES, from the YAML),
     # carried with the result to the process that draws them.
-    words: tuple[tuple[str, str], ...] = ()
+    words: Words = ()
 
     def word(self, key: str, **values: str) -> str:
         """One of :attr:`words`, its ``{placeholders}`` filled with ``values``."""

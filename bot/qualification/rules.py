@@ -44,6 +44,7 @@ from bot.qualification.results import (
     CriterionResult,
     ObjectiveScore,
     Result,
+    Words,
 )
 
 MAX_NEXT_STEPS = 5
@@ -363,7 +364,7 @@ def evaluate(dialog: Dialog, answers: dict[str, Any], territories: Territories |
                   words=document_words(dialog))
 
 
-def document_words(dialog: Dialog) -> tuple[tuple[str, str], ...]:
+def document_words(dialog: Dialog) -> Words:
     """The words of the chart and the report, as the dialog's messages give them."""
     return tuple((key, dialog.messages[key]) for key in DOCUMENT_MESSAGES)
 
