@@ -25,8 +25,6 @@ MAX_PROJECT = 80
 MAX_NOTE = 1000
 
 
-
-
 class AdviserDesk:
     """The adviser's menu and what they type in adviser mode."""
 

@@ -60,8 +60,6 @@ EXACT = (BACK, PAUSE, RESUME, RESTART, RETRY, FINISH, NOTE, LINK)
 RESUME_PAYLOAD = "reprise-"  # /start reprise-<token>
 
 
-
-
 class Interview:
     """Runs the questionnaire for every user; state lives in the store, not in memory."""
 

@@ -334,7 +334,6 @@ class _Writer:
             self.para(line.answer.strip() or "—", 8.5, height=3.9)
 
 
-
 def report_filename(result: Result, extension: str = "pdf") -> str:
     """A safe, ASCII file name, e.g. ``rapport-ptce-lea-co-2026-11-26.pdf``."""
     return f"rapport-{files_stem(result)}.{extension}"
